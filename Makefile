@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run test lint format check bench clean-data
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: web + Celery worker + beat on SQLite with the demo organisation (Ctrl-C stops all)
+run: $(VENV)/.runtime
+	DEBUG=1 $(PY) manage.py runstack
+
+## test: install test tools and run the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+test: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## bench: build a large data set and measure the hot paths (results: docs/benchmarks.md)
+bench: $(VENV)/.dev
+	$(PY) -m benchmarks.run
+
+clean-data:
+	rm -rf var/

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AuditsConfig(AppConfig):
+    """Internal audit programme, audits, findings, nonconformities and management reviews."""
+
+    name = "audits"

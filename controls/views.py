@@ -1,0 +1,9 @@
+from django.shortcuts import render
+
+from isms.accounts.roles import STAFF
+from isms.core.permissions import role_required
+
+
+@role_required(STAFF)
+def index(request):
+    return render(request, "controls/index.html")

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "evidence"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("portal/", views.portal, name="portal"),
+]

@@ -1,0 +1,38 @@
+"""The dashboard, the health check and the error pages."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from isms.accounts.roles import ALL, Role
+from isms.core.permissions import role_required
+from isms.organisation.models import Certificate, Organisation
+from isms.organisation.selectors import cycle_timeline
+
+
+@role_required(ALL)
+def dashboard(request):
+    if request.user.role == Role.AUDITOR:
+        return redirect("evidence:portal")
+    certificate = Certificate.objects.current()
+    timeline = cycle_timeline(certificate, timezone.localdate()) if certificate else None
+    return render(request, "core/dashboard.html", {"organisation": Organisation.current(), "timeline": timeline})
+
+
+@login_not_required
+def health(request):
+    """For load balancers and compose health checks: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def csrf_failure(request, reason=""):
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)
+
+
+@login_not_required
+def robots(request):
+    return HttpResponse("User-agent: *\nDisallow: /\n", content_type="text/plain")

@@ -1,0 +1,61 @@
+from django import forms
+
+from .models import Certificate, CycleAudit, Organisation
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "scope"]
+        widgets = {"scope": forms.Textarea(attrs={"rows": 6})}
+
+
+class CertificateForm(forms.ModelForm):
+    expiry_date = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        help_text="Leave empty for three years from the issue date, less a day.",
+    )
+
+    class Meta:
+        model = Certificate
+        fields = ["standard", "certification_body", "certificate_number", "issue_date", "expiry_date"]
+        widgets = {"issue_date": DateInput()}
+
+    def clean(self):
+        data = super().clean()
+        issue, expiry = data.get("issue_date"), data.get("expiry_date")
+        if issue and expiry and expiry <= issue:
+            self.add_error("expiry_date", "The expiry date must be after the issue date.")
+        return data
+
+    def _post_clean(self):
+        # The expiry may be left empty here; the service fills the default before validating.
+        if not self.cleaned_data.get("expiry_date") and self.cleaned_data.get("issue_date"):
+            self.cleaned_data["expiry_date"] = Certificate.default_expiry(self.cleaned_data["issue_date"])
+        super()._post_clean()
+
+
+class CycleAuditForm(forms.ModelForm):
+    class Meta:
+        model = CycleAudit
+        fields = ["planned_date", "notes"]
+        widgets = {"planned_date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"notes": "Why the date moved, or what the certification body agreed."}
+
+    def clean_planned_date(self):
+        day = self.cleaned_data["planned_date"]
+        cert = self.instance.certificate
+        if not cert.issue_date <= day <= cert.expiry_date:
+            raise forms.ValidationError(
+                f"Choose a date while the certificate is valid: "
+                f"{cert.issue_date:%d %b %Y} to {cert.expiry_date:%d %b %Y}."
+            )
+        return day

@@ -1,0 +1,117 @@
+"""The organisation, its ISMS scope and its certification cycle.
+
+One installation serves one organisation. A certificate lasts three years; from its issue date the
+cycle is planned: surveillance audits in years one and two and recertification before expiry. A person
+may move any planned date; re-planning never overwrites a date a person set.
+"""
+
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import models
+
+
+class Organisation(models.Model):
+    """The organisation whose ISMS this is, and the scope statement its certificate covers."""
+
+    name = models.CharField(max_length=200)
+    scope = models.TextField(
+        "ISMS scope statement",
+        blank=True,
+        help_text="What the ISMS covers: locations, services, systems and exclusions (clause 4.3).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def current(cls) -> "Organisation":
+        """The installation's organisation, created with a placeholder name on first use."""
+        org = cls.objects.order_by("pk").first()
+        return org or cls.objects.create(name="Our organisation")
+
+
+class CertificateQuerySet(models.QuerySet):
+    def current(self) -> "Certificate | None":
+        """The certificate in force: the most recently issued one."""
+        return self.order_by("-issue_date", "-pk").first()
+
+
+class Certificate(models.Model):
+    """An ISO/IEC 27001 certificate issued by a certification body, valid for three years."""
+
+    VALIDITY = relativedelta(years=3, days=-1)
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="certificates")
+    standard = models.CharField(max_length=100, default="ISO/IEC 27001:2022")
+    certification_body = models.CharField(max_length=200)
+    certificate_number = models.CharField(max_length=100)
+    issue_date = models.DateField()
+    expiry_date = models.DateField(
+        help_text="Three years from issue less a day, unless the certificate says otherwise."
+    )
+
+    objects = CertificateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issue_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expiry_date__gt=models.F("issue_date")), name="certificate_expires_after_issue"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.standard} {self.certificate_number}"
+
+    @classmethod
+    def default_expiry(cls, issue_date: datetime.date) -> datetime.date:
+        return issue_date + cls.VALIDITY
+
+    def planned_audit_dates(self) -> dict[str, datetime.date]:
+        """Where each audit of the cycle falls by default.
+
+        ISO/IEC 17021-1 asks for the first surveillance audit within 12 months of the certification
+        decision and at least once a year after; recertification must be decided before expiry, so it
+        is planned three months ahead to leave time to close findings.
+        """
+        return {
+            CycleAudit.Kind.SURVEILLANCE_1: self.issue_date + relativedelta(months=11),
+            CycleAudit.Kind.SURVEILLANCE_2: self.issue_date + relativedelta(months=23),
+            CycleAudit.Kind.RECERTIFICATION: self.expiry_date - relativedelta(months=3),
+        }
+
+    def is_valid_on(self, day: datetime.date) -> bool:
+        return self.issue_date <= day <= self.expiry_date
+
+
+class CycleAudit(models.Model):
+    """One external audit of a certificate's cycle, with a date a person can adjust."""
+
+    class Kind(models.TextChoices):
+        SURVEILLANCE_1 = "surveillance_1", "Surveillance audit (year 1)"
+        SURVEILLANCE_2 = "surveillance_2", "Surveillance audit (year 2)"
+        RECERTIFICATION = "recertification", "Recertification audit (year 3)"
+
+    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="audits")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    planned_date = models.DateField()
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    adjusted_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["planned_date"]
+        constraints = [models.UniqueConstraint(fields=["certificate", "kind"], name="one_audit_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.planned_date:%d %b %Y}"
+
+    @property
+    def is_adjusted(self) -> bool:
+        """A person has set this date; automatic re-planning leaves it alone."""
+        return self.adjusted_at is not None

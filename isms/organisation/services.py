@@ -1,0 +1,65 @@
+"""Writes that touch the certificate and its cycle together."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Certificate, CycleAudit, Organisation
+
+
+@transaction.atomic
+def certificate_save(
+    *,
+    certificate: Certificate | None = None,
+    organisation: Organisation,
+    certification_body: str,
+    certificate_number: str,
+    issue_date: datetime.date,
+    expiry_date: datetime.date | None = None,
+    standard: str = "ISO/IEC 27001:2022",
+) -> Certificate:
+    """Create or update a certificate and (re)plan its cycle."""
+    certificate = certificate or Certificate(organisation=organisation)
+    certificate.standard = standard
+    certificate.certification_body = certification_body
+    certificate.certificate_number = certificate_number
+    certificate.issue_date = issue_date
+    certificate.expiry_date = expiry_date or Certificate.default_expiry(issue_date)
+    certificate.full_clean()
+    certificate.save()
+    cycle_plan(certificate=certificate)
+    return certificate
+
+
+def cycle_plan(*, certificate: Certificate) -> list[CycleAudit]:
+    """Create the cycle's audits at their default dates; move those nobody has adjusted."""
+    planned = certificate.planned_audit_dates()
+    existing = {audit.kind: audit for audit in certificate.audits.all()}
+    for kind, day in planned.items():
+        audit = existing.get(kind)
+        if audit is None:
+            existing[kind] = CycleAudit.objects.create(certificate=certificate, kind=kind, planned_date=day)
+        elif not audit.is_adjusted and audit.planned_date != day:
+            audit.planned_date = day
+            audit.save(update_fields=["planned_date"])
+    return sorted(existing.values(), key=lambda a: a.planned_date)
+
+
+def cycle_audit_adjust(*, audit: CycleAudit, planned_date: datetime.date, notes: str, by) -> CycleAudit:
+    """A person moves an audit date; the change is kept through later re-planning."""
+    audit.planned_date = planned_date
+    audit.notes = notes
+    audit.adjusted_by = by
+    audit.adjusted_at = timezone.now()
+    audit.save(update_fields=["planned_date", "notes", "adjusted_by", "adjusted_at"])
+    return audit
+
+
+def cycle_audit_reset(*, audit: CycleAudit) -> CycleAudit:
+    """Return an adjusted audit to the date the cycle plans for it."""
+    audit.planned_date = audit.certificate.planned_audit_dates()[audit.kind]
+    audit.adjusted_by = None
+    audit.adjusted_at = None
+    audit.save(update_fields=["planned_date", "adjusted_by", "adjusted_at"])
+    return audit

@@ -1,0 +1,23 @@
+"""Top-level URLs: each app brings its own urls.py."""
+
+from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from isms.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.dashboard, name="dashboard"),
+    path("healthz", core_views.health, name="health"),
+    path("robots.txt", core_views.robots, name="robots"),
+    path("accounts/", include("isms.accounts.urls")),
+    path("organisation/", include("isms.organisation.urls")),
+    path("risks/", include("risks.urls")),
+    path("controls/", include("controls.urls")),
+    path("evidence/", include("evidence.urls")),
+    path("audits/", include("audits.urls")),
+    # Django admin signs in through our login page, so lockout and messages apply there too.
+    path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,41 @@
+"""factory-boy factories for the models tests need."""
+
+import datetime
+
+import factory
+
+from isms.accounts.models import Department, User
+from isms.accounts.roles import Role
+from isms.organisation.models import Organisation
+from isms.organisation.services import certificate_save
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    role = Role.OWNER
+    password = factory.django.Password("correct horse battery staple")
+
+
+def make_certificate(issue_date: datetime.date = datetime.date(2026, 3, 1)):
+    return certificate_save(
+        organisation=Organisation.current(),
+        certification_body="Example Certification Ltd",
+        certificate_number="CERT-1",
+        issue_date=issue_date,
+    )

@@ -1,0 +1,44 @@
+"""The role × URL matrix: every URL the app serves, and which roles may use it.
+
+A new URL must be added here, or tests/core/test_role_matrix.py fails. Each entry: the URL name, the HTTP
+method, the roles allowed, and a function building the URL's kwargs from the test's objects.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from isms.accounts.roles import ALL, MANAGERS, STAFF, Role
+
+PUBLIC = "public"  # served to anyone, signed in or not
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    allowed: frozenset | str
+    method: str = "get"
+    kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
+    data: Callable[[dict], dict] = field(default=lambda objs: {})
+    signs_out: bool = False  # the allowed response is a redirect to the login page
+
+
+MATRIX: list[Entry] = [
+    Entry("dashboard", ALL),
+    Entry("health", PUBLIC),
+    Entry("robots", PUBLIC),
+    Entry("login", PUBLIC),
+    Entry("logout", ALL, method="post", signs_out=True),
+    Entry("password_change", ALL),
+    Entry("organisation:detail", STAFF),
+    Entry("organisation:edit", MANAGERS),
+    Entry("organisation:certificate", MANAGERS),
+    Entry("organisation:cycle", STAFF),
+    Entry("organisation:cycle_audit_edit", MANAGERS, kwargs=lambda o: {"pk": o["cycle_audit"].pk}),
+    Entry("organisation:cycle_audit_reset", MANAGERS, method="post", kwargs=lambda o: {"pk": o["cycle_audit"].pk}),
+    Entry("risks:index", STAFF),
+    Entry("controls:index", STAFF),
+    Entry("evidence:index", STAFF),
+    Entry("audits:index", STAFF),
+    Entry("evidence:portal", MANAGERS | {Role.AUDITOR}),
+    Entry("admin:index", frozenset({Role.ADMIN})),
+]

@@ -1,0 +1,20 @@
+"""Test settings: the real settings module, run in production mode with test-only conveniences.
+
+Tests see production defaults (DEBUG off), so what they check is what runs in production; only the
+secret, HTTPS redirect, password hashing speed and storage paths differ."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-is-long-enough-for-django-checks-0123456789")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("ISMS_DATA_DIR", tempfile.mkdtemp(prefix="isms-test-"))
+
+from isms.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
