@@ -209,7 +209,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 10 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # The beat schedule: every periodic job, in one place (see isms/beat.py).
-from isms.beat import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402
+from isms.beat import BEAT_SCHEDULE as CELERY_BEAT_SCHEDULE  # noqa: E402,F401
 
 # Demo data (`make run`): one login per role, all sharing this password.
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "isms-demo-2026")

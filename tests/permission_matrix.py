@@ -4,8 +4,8 @@ A new URL must be added here, or tests/core/test_role_matrix.py fails. Each entr
 method, the roles allowed, and a function building the URL's kwargs from the test's objects.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from isms.accounts.roles import ALL, MANAGERS, STAFF, Role
 

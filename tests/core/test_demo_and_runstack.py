@@ -1,0 +1,55 @@
+"""The demo organisation loads idempotently; `make run` refuses to start twice on the same data."""
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from isms.accounts.models import User
+from isms.accounts.roles import Role
+from isms.core.demo import demo_load
+from isms.organisation.models import Certificate, CycleAudit, Organisation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_demo_load_twice_gives_one_of_everything():
+    demo_load(password="demo-pass-1")
+    demo_load(password="demo-pass-2")
+    assert sorted(User.objects.values_list("username", flat=True)) == [
+        "admin",
+        "auditor",
+        "compliance",
+        "owner",
+        "viewer",
+    ]
+    assert {u.username: u.role for u in User.objects.all()}["compliance"] == Role.COMPLIANCE
+    assert User.objects.get(username="owner").check_password("demo-pass-2")
+    assert Organisation.objects.count() == 1
+    assert Certificate.objects.count() == 1
+    assert CycleAudit.objects.count() == 3
+
+
+def test_runstack_refuses_when_another_is_running(tmp_path):
+    lock = open(tmp_path / "run.lock", "w")  # noqa: SIM115
+    lock.write("4242")
+    lock.flush()
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update({"DEBUG": "1", "ISMS_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"})
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runstack", "--port", "18765"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lock.close()
+    assert result.returncode != 0
+    assert "`make run` is already running (pid 4242)" in result.stderr
+    assert not (tmp_path / "db.sqlite3").exists(), "nothing may touch the data while the other run holds it"

@@ -1,0 +1,52 @@
+"""The base layout, the error pages and the health check."""
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+from django.views.defaults import server_error
+
+from tests.factories import make_certificate
+
+
+def test_dashboard_shows_next_audit_and_navigation(client_as, compliance):
+    make_certificate()
+    body = client_as(compliance).get(reverse("dashboard")).content.decode()
+    for label in ["Dashboard", "Organisation", "Risks", "Controls", "Evidence", "Audits"]:
+        assert f">{label}</a>" in body
+    assert "Next external audit" in body
+    assert "/static/bootstrap/css/bootstrap.min.css" in body
+    assert "htmx" in body and "cdn" not in body.lower()
+
+
+def test_auditor_lands_on_the_portal_and_sees_no_internal_navigation(client_as, auditor):
+    client = client_as(auditor)
+    response = client.get(reverse("dashboard"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("evidence:portal")
+    body = response.content.decode()
+    assert ">Risks</a>" not in body and ">Auditor portal</a>" in body
+
+
+def test_404_page_is_friendly(client_as, viewer):
+    response = client_as(viewer).get("/no/such/page/")
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+
+
+@pytest.mark.django_db
+def test_500_page_needs_nothing_but_the_template():
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    assert b"Something went wrong on our side" in response.content
+
+
+def test_csrf_failure_page(client, db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(reverse("login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert b"This form has expired" in response.content
+
+
+def test_health(client, db):
+    assert client.get(reverse("health")).json() == {"status": "ok"}
