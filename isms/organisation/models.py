@@ -12,6 +12,11 @@ from django.conf import settings
 from django.db import models
 
 
+def _working_day(day: datetime.date) -> datetime.date:
+    """The day itself, or the Monday after when it falls on a weekend."""
+    return day + datetime.timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
 class Organisation(models.Model):
     """The organisation whose ISMS this is, and the scope statement its certificate covers."""
 
@@ -75,12 +80,13 @@ class Certificate(models.Model):
 
         ISO/IEC 17021-1 asks for the first surveillance audit within 12 months of the certification
         decision and at least once a year after; recertification must be decided before expiry, so it
-        is planned three months ahead to leave time to close findings.
+        is planned three months ahead to leave time to close findings. A date on a weekend moves to the
+        Monday after: auditors do not visit on Sundays.
         """
         return {
-            CycleAudit.Kind.SURVEILLANCE_1: self.issue_date + relativedelta(months=11),
-            CycleAudit.Kind.SURVEILLANCE_2: self.issue_date + relativedelta(months=23),
-            CycleAudit.Kind.RECERTIFICATION: self.expiry_date - relativedelta(months=3),
+            CycleAudit.Kind.SURVEILLANCE_1: _working_day(self.issue_date + relativedelta(months=11)),
+            CycleAudit.Kind.SURVEILLANCE_2: _working_day(self.issue_date + relativedelta(months=23)),
+            CycleAudit.Kind.RECERTIFICATION: _working_day(self.expiry_date - relativedelta(months=3)),
         }
 
     def is_valid_on(self, day: datetime.date) -> bool:

@@ -134,3 +134,9 @@ def test_required_fields_are_reported(client_as, admin_user):
     response = client_as(admin_user).post(reverse("organisation:edit"), {"name": "", "scope": ""})
     assert response.status_code == 200
     assert "This field is required." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_audit_date_on_a_weekend_moves_to_the_monday_after():
+    certificate = make_certificate(datetime.date(2026, 4, 21))  # + 11 months is Sunday 21 March 2027
+    assert dates(certificate)[CycleAudit.Kind.SURVEILLANCE_1] == datetime.date(2027, 3, 22)
