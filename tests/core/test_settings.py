@@ -19,6 +19,7 @@ def manage(*args, env_extra, tmp_path):
         "SECURE_SSL_REDIRECT",
         "STATIC_MANIFEST",
         "ALLOWED_HOSTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests for their own process
     }
     env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update({"ISMS_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "isms.settings", **env_extra})
