@@ -1,5 +1,28 @@
 """Every periodic job Celery beat runs, declared in one place with a comment each.
 
-Each entry names a thin task; the task calls a domain function that works without Celery."""
+Each entry names a thin task; the task calls a domain function that works without Celery. Jobs are safe
+to run twice and catch up by themselves after beat was down, so missing a run loses nothing."""
 
-BEAT_SCHEDULE: dict = {}
+from celery.schedules import crontab
+
+from isms.env import env_int
+
+BEAT_SCHEDULE: dict = {
+    # Mark missed tasks; write and queue every reminder, overdue notice and escalation due now; re-queue
+    # notices whose delivery was lost. Frequent, so a fresh `make run` sends its first reminders within
+    # two minutes; each notice is written once, whatever the frequency.
+    "scan-notices": {
+        "task": "maintenance.scan_notices",
+        "schedule": env_int("NOTICE_SCAN_SECONDS", 60),
+    },
+    # Extend every schedule's occurrences to the rolling horizon (MAINTENANCE_HORIZON_MONTHS ahead).
+    "materialise-occurrences": {
+        "task": "maintenance.materialise",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Monday morning: each owner's open and upcoming work; the compliance team's overdue list.
+    "weekly-digests": {
+        "task": "maintenance.weekly_digests",
+        "schedule": crontab(day_of_week="mon", hour=7, minute=0),
+    },
+}

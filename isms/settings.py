@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "isms.core",
     "isms.accounts",
     "isms.organisation",
+    "isms.maintenance",
     # Domain apps.
     "controls",
     "evidence",
@@ -244,3 +245,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# The maintenance calendar.
+MAINTENANCE_HORIZON_MONTHS = env_int("MAINTENANCE_HORIZON_MONTHS", 13)  # occurrences made this far ahead
+TASK_LINK_DAYS = env_int("TASK_LINK_DAYS", 45)  # how long an emailed task link works
+NOTICE_SCAN_SECONDS = env_int("NOTICE_SCAN_SECONDS", 60)  # how often beat looks for notices to send
+DIGEST_UPCOMING_DAYS = env_int("DIGEST_UPCOMING_DAYS", 28)  # how far ahead the weekly digest looks

@@ -1,0 +1,15 @@
+"""One helper builds every email from three templates: <name>_subject.txt, <name>.txt and <name>.html."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+
+def build_email(template: str, to: list[str], context: dict) -> EmailMultiAlternatives:
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=to)
+    message.attach_alternative(html, "text/html")
+    return message

@@ -1,0 +1,3 @@
+"""ICS feeds and the printable calendar PDF (being written)."""
+
+urlpatterns: list = []

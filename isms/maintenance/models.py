@@ -1,0 +1,346 @@
+"""The maintenance calendar.
+
+A Schedule says what recurs, for what, who owns it and how often; it produces dated Occurrences a rolling
+horizon ahead. An occurrence's resolution (open, done, skipped, missed) is stored; whether an open one is
+upcoming, due or overdue follows from its dates and today, so it never goes stale. Every change to an
+occurrence is an OccurrenceEvent; every email sent is a Notice with a unique key, claimed before sending,
+so each notice leaves exactly once.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from . import recurrence
+
+
+class Kind(models.TextChoices):
+    CONTROL_ACTIVITY = "control_activity", "Control activity"
+    RISK_REVIEW = "risk_review", "Risk review"
+    INTERNAL_AUDIT = "internal_audit", "Internal audit"
+    MANAGEMENT_REVIEW = "management_review", "Management review"
+    EXTERNAL_AUDIT = "external_audit", "External audit"
+    SUPPLIER_REVIEW = "supplier_review", "Supplier review"
+    TRAINING = "training", "Training and awareness"
+    CORRECTIVE_ACTION = "corrective_action", "Corrective action"
+    OTHER = "other", "Other"
+
+
+def default_reminder_days() -> list[int]:
+    return [14, 3, 1]
+
+
+class Schedule(models.Model):
+    """A recurring (or one-off) obligation: what, for what, who, how often, and how to remind."""
+
+    title = models.CharField(max_length=200)
+    description = models.TextField("What to do", blank=True, help_text="Instructions the owner sees on the task.")
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.CONTROL_ACTIVITY)
+    # What the schedule belongs to (a control, a risk, a certification audit…), when there is one.
+    subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="schedules")
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="schedules"
+    )
+    rrule = models.CharField(
+        "recurrence rule", max_length=500, blank=True, help_text="iCalendar RRULE; empty for a single date."
+    )
+    start_date = models.DateField(help_text="The first due date (for a single date, the due date).")
+    end_date = models.DateField(null=True, blank=True, help_text="No occurrences after this date.")
+    reminder_days = models.JSONField(
+        default=default_reminder_days, help_text="Days before the due date on which to remind the owner."
+    )
+    grace_days = models.PositiveIntegerField(
+        default=7, help_text="Days after the due date before the task counts as missed and is escalated."
+    )
+    escalate_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalated_schedules",
+        help_text="Who hears when a task is missed; the compliance managers when empty.",
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="schedule_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def lead_days(self) -> int:
+        """How long before the due date the first reminder goes out (the task becomes 'due')."""
+        return max(self.reminder_days, default=0)
+
+    @property
+    def is_one_off(self) -> bool:
+        return not self.rrule
+
+    def recurrence_label(self) -> str:
+        return recurrence.describe(self.rrule)
+
+    def due_dates(self, until: datetime.date) -> list[datetime.date]:
+        return recurrence.occurrence_dates(self.rrule, self.start_date, self.end_date, until)
+
+
+class OccurrenceQuerySet(models.QuerySet):
+    """Time-based states are computed against `today` so they are never stale."""
+
+    def open(self):
+        return self.filter(state__in=[Occurrence.State.OPEN])
+
+    def upcoming(self, today: datetime.date):
+        return self.open().filter(remind_from__gt=today)
+
+    def due(self, today: datetime.date):
+        return self.open().filter(remind_from__lte=today, due_date__gte=today)
+
+    def overdue(self, today: datetime.date):
+        """Past the due date with nothing done, missed ones included."""
+        return self.filter(
+            Q(state=Occurrence.State.OPEN, due_date__lt=today) | Q(state=Occurrence.State.MISSED)
+        )
+
+    def done(self):
+        return self.filter(state=Occurrence.State.DONE)
+
+    def with_status(self, status: str, today: datetime.date):
+        """Filter by the status a person sees (Occurrence.Status)."""
+        S = Occurrence.Status
+        match status:
+            case S.UPCOMING:
+                return self.upcoming(today)
+            case S.DUE:
+                return self.due(today)
+            case S.OVERDUE:
+                return self.open().filter(due_date__lt=today)
+            case S.MISSED:
+                return self.filter(state=Occurrence.State.MISSED)
+            case S.DONE_ON_TIME:
+                return self.done().filter(completed_on__lte=models.F("due_date"))
+            case S.DONE_LATE:
+                return self.done().filter(completed_on__gt=models.F("due_date"))
+            case S.SKIPPED:
+                return self.filter(state=Occurrence.State.SKIPPED)
+        return self
+
+    def visible_to(self, user):
+        """Managers, viewers see everything; a control owner sees their own; auditors nothing here."""
+        if user.is_manager or user.role == "viewer":
+            return self
+        if user.role == "owner":
+            return self.filter(owner=user)
+        return self.none()
+
+
+class Occurrence(models.Model):
+    """One dated task produced by a schedule. Done, skipped and missed ones are history: never rewritten."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        SKIPPED = "skipped", "Skipped"
+        MISSED = "missed", "Missed"
+
+    class Status(models.TextChoices):
+        UPCOMING = "upcoming", "Upcoming"
+        DUE = "due", "Due"
+        OVERDUE = "overdue", "Overdue"
+        DONE_ON_TIME = "done_on_time", "Done on time"
+        DONE_LATE = "done_late", "Done late"
+        MISSED = "missed", "Missed"
+        SKIPPED = "skipped", "Skipped"
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="occurrences")
+    due_date = models.DateField()
+    # Copied from the schedule when made, so editing the schedule never rewrites history.
+    title = models.CharField(max_length=200)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="occurrences")
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="occurrences"
+    )
+    remind_from = models.DateField(help_text="The first reminder's date: from here on the task is due.")
+    grace_until = models.DateField(help_text="After this date an open task is missed and escalated.")
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True, help_text="completed_at's date in the local time zone.")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completion_note = models.TextField(blank=True)
+    skip_reason = models.TextField(blank=True)
+    # Bumped by every change of state or owner, so a task link issued before the change stops working.
+    link_version = models.PositiveIntegerField(default=0)
+
+    objects = OccurrenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [models.UniqueConstraint(fields=["schedule", "due_date"], name="one_occurrence_per_date")]
+        indexes = [
+            models.Index(fields=["state", "due_date"]),
+            models.Index(fields=["owner", "state", "due_date"]),
+            models.Index(fields=["due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (due {self.due_date:%d %b %Y})"
+
+    def status(self, today: datetime.date | None = None) -> str:
+        """What a person sees: upcoming → due → overdue → done on time / late, missed or skipped."""
+        today = today or timezone.localdate()
+        if self.state == self.State.DONE:
+            return self.Status.DONE_ON_TIME if self.completed_on <= self.due_date else self.Status.DONE_LATE
+        if self.state == self.State.SKIPPED:
+            return self.Status.SKIPPED
+        if self.state == self.State.MISSED:
+            return self.Status.MISSED
+        if today > self.due_date:
+            return self.Status.OVERDUE
+        if today >= self.remind_from:
+            return self.Status.DUE
+        return self.Status.UPCOMING
+
+    def status_label(self, today: datetime.date | None = None) -> str:
+        return self.Status(self.status(today)).label
+
+    @property
+    def current_status(self) -> str:
+        return self.status()
+
+    @property
+    def is_actionable(self) -> bool:
+        """Open or missed: the owner can still do it (late)."""
+        return self.state in (self.State.OPEN, self.State.MISSED)
+
+
+class OccurrenceEvent(models.Model):
+    """The history of an occurrence: who did what, when, and why."""
+
+    class Action(models.TextChoices):
+        COMPLETED = "completed", "Completed"
+        REASSIGNED = "reassigned", "Reassigned"
+        SKIPPED = "skipped", "Skipped"
+        REOPENED = "reopened", "Reopened"
+        MISSED = "missed", "Marked missed"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+
+    occurrence = models.ForeignKey(Occurrence, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    via = models.CharField(max_length=20, blank=True, help_text="web, task link, api or system")
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Notice(models.Model):
+    """One email the calendar sends, recorded before it is sent.
+
+    `key` is unique per (occurrence, slot) or (recipient, digest week): writing the row is what decides
+    that this notice goes out, so a scan that runs twice, or two beats, cannot send it twice. The row is
+    claimed before sending and marked sent only after the mail server accepted it.
+    """
+
+    class Slot(models.TextChoices):
+        REMINDER = "reminder", "Reminder"
+        OVERDUE = "overdue", "Overdue"
+        ESCALATED = "escalated", "Escalated"
+        ASSIGNED = "assigned", "Assigned"
+        OWNER_DIGEST = "owner_digest", "Weekly digest"
+        TEAM_DIGEST = "team_digest", "Compliance digest"
+
+    key = models.CharField(max_length=120, unique=True)
+    slot = models.CharField(max_length=20, choices=Slot.choices)
+    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    days_before = models.IntegerField(null=True, blank=True, help_text="For reminders: how many days before due.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent because it no longer applied (the task was done first)."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at", "cancelled_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class TaskLinkUse(models.Model):
+    """Every use of an emailed task link, accepted or refused. The token itself is never stored."""
+
+    class Outcome(models.TextChoices):
+        OPENED = "opened", "Opened"
+        COMPLETED = "completed", "Completed"
+        FORGED = "forged", "Refused: forged or altered"
+        EXPIRED = "expired", "Refused: expired"
+        STALE = "stale", "Refused: task changed since the link was sent"
+
+    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="link_uses")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+
+class CalendarFeed(models.Model):
+    """A secret ICS feed URL: a user's own work, or (user empty) the whole organisation's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    is_organisation = models.BooleanField(default=False)
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_organisation"], condition=Q(is_organisation=True), name="one_organisation_feed"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_organisation=True, user__isnull=True) | Q(is_organisation=False, user__isnull=False),
+                name="feed_is_a_user_or_the_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feed for {self.user or 'the organisation'}"

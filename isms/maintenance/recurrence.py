@@ -1,0 +1,78 @@
+"""Recurrence rules (iCalendar RRULE via python-dateutil) and the presets people pick from."""
+
+import datetime
+
+from dateutil.rrule import rrulestr
+
+# Presets offered in the schedule form; "custom" takes any RRULE.
+PRESETS: dict[str, tuple[str, str]] = {
+    "once": ("Once, on the start date", ""),
+    "weekly": ("Every week", "FREQ=WEEKLY"),
+    "monthly": ("Every month", "FREQ=MONTHLY"),
+    "quarterly": ("Every quarter", "FREQ=MONTHLY;INTERVAL=3"),
+    "first_monday_quarter": ("First Monday of each quarter", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=1MO"),
+    "half_yearly": ("Every 6 months", "FREQ=MONTHLY;INTERVAL=6"),
+    "yearly": ("Every year", "FREQ=YEARLY"),
+    "custom": ("Custom rule (RRULE)", None),
+}
+
+
+class RecurrenceError(ValueError):
+    """The rule cannot be read or makes no dates."""
+
+
+def _rule(rrule: str, start: datetime.date, end: datetime.date | None):
+    text = rrule.strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[6:]
+    if "UNTIL=" in text.upper() or "DTSTART" in text.upper():
+        raise RecurrenceError("Leave UNTIL and DTSTART out of the rule: use the start and end dates instead.")
+    try:
+        rule = rrulestr(text, dtstart=datetime.datetime.combine(start, datetime.time()), ignoretz=True)
+    except (ValueError, TypeError) as exc:
+        raise RecurrenceError(f"This is not a recurrence rule python-dateutil can read: {exc}") from None
+    if end is not None:
+        rule = rule.replace(until=datetime.datetime.combine(end, datetime.time()))
+    return rule
+
+
+def occurrence_dates(
+    rrule: str, start: datetime.date, end: datetime.date | None, until: datetime.date
+) -> list[datetime.date]:
+    """Due dates from `start` up to and including `until` (and `end`, when the rule has one)."""
+    if not rrule.strip():
+        return [start] if start <= until else []
+    last = min(until, end) if end else until
+    rule = _rule(rrule, start, end)
+    return [d.date() for d in rule.between(_dt(start), _dt(last), inc=True)]
+
+
+def validate(rrule: str, start: datetime.date, end: datetime.date | None) -> list[datetime.date]:
+    """Read the rule and return its first few dates; raise RecurrenceError with a reason a person can act on."""
+    if not rrule.strip():
+        return [start]
+    rule = _rule(rrule, start, end)
+    first = []
+    for day in rule:
+        first.append(day.date())
+        if len(first) == 3:
+            break
+    if not first:
+        raise RecurrenceError("This rule produces no dates between the start and the end date.")
+    return first
+
+
+def shortest_gap_days(dates: list[datetime.date]) -> int | None:
+    gaps = [(b - a).days for a, b in zip(dates, dates[1:], strict=False)]
+    return min(gaps) if gaps else None
+
+
+def describe(rrule: str) -> str:
+    for label, rule in PRESETS.values():
+        if rule is not None and rule == rrule:
+            return label
+    return rrule or "Once"
+
+
+def _dt(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time())

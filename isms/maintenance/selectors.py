@@ -1,0 +1,103 @@
+"""Read-side queries for the calendar pages, digests and feeds. Each builds its rows in a fixed number of
+queries, whatever the number of occurrences."""
+
+import calendar
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from .models import Occurrence
+
+
+def calendar_queryset():
+    return Occurrence.objects.select_related("owner", "department", "schedule").only(
+        "pk",
+        "due_date",
+        "title",
+        "state",
+        "remind_from",
+        "grace_until",
+        "completed_on",
+        "owner__username",
+        "owner__first_name",
+        "owner__last_name",
+        "department__name",
+        "schedule__kind",
+    )
+
+
+def filter_occurrences(qs, *, owner=None, department=None, kind=None, status=None, today=None):
+    if owner:
+        qs = qs.filter(owner=owner)
+    if department:
+        qs = qs.filter(department=department)
+    if kind:
+        qs = qs.filter(schedule__kind=kind)
+    if status:
+        qs = qs.with_status(status, today)
+    return qs
+
+
+@dataclass
+class Day:
+    date: datetime.date
+    in_month: bool
+    is_today: bool
+    occurrences: list = field(default_factory=list)
+
+
+def month_grid(qs, year: int, month: int, today: datetime.date, per_day: int = 4) -> list[list[Day]]:
+    """Weeks (Monday first) of the month, each day with its occurrences, from one query."""
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    first, last = weeks[0][0], weeks[-1][-1]
+    by_day = defaultdict(list)
+    for occ in qs.filter(due_date__range=(first, last)).order_by("due_date", "title"):
+        by_day[occ.due_date].append(occ)
+    return [
+        [Day(d, d.month == month, d == today, by_day.get(d, [])) for d in week] for week in weeks
+    ]
+
+
+def status_counts(qs, today: datetime.date) -> dict[str, int]:
+    """How many tasks are overdue, due, upcoming (next 30 days), missed: one aggregate query."""
+    soon = today + datetime.timedelta(days=30)
+    return qs.aggregate(
+        overdue=Count("pk", filter=Q(state=Occurrence.State.OPEN, due_date__lt=today)),
+        due=Count("pk", filter=Q(state=Occurrence.State.OPEN, remind_from__lte=today, due_date__gte=today)),
+        upcoming=Count("pk", filter=Q(state=Occurrence.State.OPEN, remind_from__gt=today, due_date__lte=soon)),
+        missed=Count("pk", filter=Q(state=Occurrence.State.MISSED)),
+    )
+
+
+def owner_digest(user, today: datetime.date) -> dict:
+    horizon = today + datetime.timedelta(days=settings.DIGEST_UPCOMING_DAYS)
+    from .links import task_link_url
+
+    mine = list(
+        calendar_queryset()
+        .filter(owner=user)
+        .filter(Q(state=Occurrence.State.OPEN, due_date__lte=horizon) | Q(state=Occurrence.State.MISSED))
+        .order_by("due_date")
+    )
+    for occ in mine:
+        occ.task_url = task_link_url(occ)
+        occ.status_now = occ.status_label(today)
+    late = [o for o in mine if o.due_date < today]
+    return {"late": late, "coming": [o for o in mine if o.due_date >= today], "horizon": horizon}
+
+
+def team_digest(today: datetime.date) -> dict:
+    overdue = list(calendar_queryset().overdue(today).order_by("owner__last_name", "due_date"))
+    by_owner = defaultdict(list)
+    by_department = defaultdict(int)
+    for occ in overdue:
+        by_owner[occ.owner].append(occ)
+        by_department[occ.department.name if occ.department else "No department"] += 1
+    return {
+        "overdue": overdue,
+        "by_owner": sorted(by_owner.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))),
+        "by_department": sorted(by_department.items(), key=lambda kv: -kv[1]),
+    }

@@ -1,0 +1,33 @@
+"""Thin Celery tasks: each calls a domain function that works without Celery and is safe to run twice."""
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from . import notices, services
+
+
+@shared_task(name="maintenance.materialise")
+def materialise() -> int:
+    return services.materialise_all()
+
+
+@shared_task(name="maintenance.scan_notices")
+def scan_notices() -> dict:
+    return notices.scan()
+
+
+@shared_task(name="maintenance.weekly_digests")
+def weekly_digests() -> int:
+    return len(notices.plan_digests())
+
+
+@shared_task(
+    name="maintenance.deliver_notice",
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    max_retries=8,
+)
+def deliver_notice(notice_id: int) -> str:
+    return notices.deliver(notice_id)

@@ -1,0 +1,1 @@
+"""Calendar pages (being written)."""
