@@ -6,4 +6,5 @@ app_name = "evidence"
 urlpatterns = [
     path("", views.index, name="index"),
     path("portal/", views.portal, name="portal"),
+    path("<int:pk>/download/", views.download, name="download"),
 ]

@@ -251,3 +251,4 @@ MAINTENANCE_HORIZON_MONTHS = env_int("MAINTENANCE_HORIZON_MONTHS", 13)  # occurr
 TASK_LINK_DAYS = env_int("TASK_LINK_DAYS", 45)  # how long an emailed task link works
 NOTICE_SCAN_SECONDS = env_int("NOTICE_SCAN_SECONDS", 60)  # how often beat looks for notices to send
 DIGEST_UPCOMING_DAYS = env_int("DIGEST_UPCOMING_DAYS", 28)  # how far ahead the weekly digest looks
+EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)  # largest evidence file accepted

@@ -13,6 +13,7 @@ urlpatterns = [
     path("robots.txt", core_views.robots, name="robots"),
     path("accounts/", include("isms.accounts.urls")),
     path("organisation/", include("isms.organisation.urls")),
+    path("calendar/", include("isms.maintenance.urls")),
     path("risks/", include("risks.urls")),
     path("controls/", include("controls.urls")),
     path("evidence/", include("evidence.urls")),

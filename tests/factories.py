@@ -39,3 +39,22 @@ def make_certificate(issue_date: datetime.date = datetime.date(2026, 3, 1)):
         certificate_number="CERT-1",
         issue_date=issue_date,
     )
+
+
+def make_schedule(owner, **fields):
+    """A monthly control activity starting today (unless given), made through the service as the UI does."""
+    from django.utils import timezone
+
+    from isms.maintenance.services import schedule_save
+
+    values = {
+        "title": "Monthly vulnerability scan",
+        "kind": "control_activity",
+        "owner": owner,
+        "rrule": "FREQ=MONTHLY",
+        "start_date": timezone.localdate(),
+        "reminder_days": [14, 3, 1],
+        "grace_days": 7,
+        **fields,
+    }
+    return schedule_save(**values)

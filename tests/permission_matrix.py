@@ -20,6 +20,7 @@ class Entry:
     kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
     data: Callable[[dict], dict] = field(default=lambda objs: {})
     signs_out: bool = False  # the allowed response is a redirect to the login page
+    public_ok: tuple = (200, 302)  # for PUBLIC entries: the statuses an unprivileged visitor may get
 
 
 MATRIX: list[Entry] = [
@@ -41,4 +42,21 @@ MATRIX: list[Entry] = [
     Entry("audits:index", STAFF),
     Entry("evidence:portal", MANAGERS | {Role.AUDITOR}),
     Entry("admin:index", frozenset({Role.ADMIN})),
+    # The maintenance calendar. "occurrence" belongs to the owner; owners see only their own.
+    Entry("maintenance:month", STAFF),
+    Entry("maintenance:agenda", STAFF),
+    Entry("maintenance:mine", STAFF),
+    Entry("maintenance:occurrence", STAFF, kwargs=lambda o: {"pk": o["occurrence"].pk}),
+    Entry("maintenance:complete", STAFF - {Role.VIEWER}, method="post", kwargs=lambda o: {"pk": o["occurrence"].pk}),
+    Entry("maintenance:reassign", MANAGERS, method="post", kwargs=lambda o: {"pk": o["occurrence"].pk}),
+    Entry("maintenance:skip", MANAGERS, method="post", kwargs=lambda o: {"pk": o["occurrence"].pk}),
+    Entry("maintenance:reopen", MANAGERS, method="post", kwargs=lambda o: {"pk": o["occurrence"].pk}),
+    Entry("maintenance:schedules", MANAGERS | {Role.VIEWER}),
+    Entry("maintenance:schedule", MANAGERS | {Role.VIEWER}, kwargs=lambda o: {"pk": o["schedule"].pk}),
+    Entry("maintenance:schedule_create", MANAGERS),
+    Entry("maintenance:schedule_edit", MANAGERS, kwargs=lambda o: {"pk": o["schedule"].pk}),
+    # The task link works without an account; without a link's grant the task page refuses (403).
+    Entry("maintenance:task_link", PUBLIC),
+    Entry("maintenance:task_link_task", PUBLIC, kwargs=lambda o: {"pk": o["occurrence"].pk}, public_ok=(403,)),
+    Entry("evidence:download", STAFF, kwargs=lambda o: {"pk": o["evidence"].pk}),
 ]

@@ -8,6 +8,7 @@ from isms.accounts.roles import Role
 _STAFF = {Role.ADMIN, Role.COMPLIANCE, Role.OWNER, Role.VIEWER}
 NAV = [
     ("Dashboard", "dashboard", _STAFF),
+    ("Calendar", "maintenance:month", _STAFF),
     ("Organisation", "organisation:detail", _STAFF),
     ("Risks", "risks:index", _STAFF),
     ("Controls", "controls:index", _STAFF),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from isms.accounts.models import Department, User
 from isms.accounts.roles import Role
+from isms.maintenance.demo import demo_calendar
 from isms.organisation.models import Certificate, Organisation
 from isms.organisation.services import certificate_save
 
@@ -85,5 +86,5 @@ def demo_load(*, password: str | None = None, today: datetime.date | None = None
     return users
 
 
-# Functions (users=…, today=…) that later apps register to seed their part of the demo.
-DEMO_STEPS: list = []
+# Each app's part of the demo: functions called with users=… and today=….
+DEMO_STEPS: list = [demo_calendar]

@@ -119,9 +119,7 @@ class OccurrenceQuerySet(models.QuerySet):
 
     def overdue(self, today: datetime.date):
         """Past the due date with nothing done, missed ones included."""
-        return self.filter(
-            Q(state=Occurrence.State.OPEN, due_date__lt=today) | Q(state=Occurrence.State.MISSED)
-        )
+        return self.filter(Q(state=Occurrence.State.OPEN, due_date__lt=today) | Q(state=Occurrence.State.MISSED))
 
     def done(self):
         return self.filter(state=Occurrence.State.DONE)
@@ -311,7 +309,9 @@ class TaskLinkUse(models.Model):
         EXPIRED = "expired", "Refused: expired"
         STALE = "stale", "Refused: task changed since the link was sent"
 
-    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="link_uses")
+    occurrence = models.ForeignKey(
+        Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="link_uses"
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     at = models.DateTimeField(auto_now_add=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -319,6 +319,9 @@ class TaskLinkUse(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class CalendarFeed(models.Model):

@@ -209,7 +209,12 @@ def occurrence_reassign(*, occurrence: Occurrence, to, by, note: str = "") -> Oc
     occ.department = to.department or occ.department
     occ.link_version += 1
     occ.save()
-    notice_create(key=f"occ:{occ.pk}:assigned:v{occ.link_version}:to:{to.pk}", slot=Notice.Slot.ASSIGNED, occurrence=occ, recipient=to)
+    notice_create(
+        key=f"occ:{occ.pk}:assigned:v{occ.link_version}:to:{to.pk}",
+        slot=Notice.Slot.ASSIGNED,
+        occurrence=occ,
+        recipient=to,
+    )
     return occ
 
 

@@ -5,6 +5,9 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from isms.accounts.models import User
+from isms.accounts.roles import Role
+
 from .models import Certificate, CycleAudit, Organisation
 
 
@@ -43,9 +46,43 @@ def cycle_plan(*, certificate: Certificate) -> list[CycleAudit]:
         elif not audit.is_adjusted and audit.planned_date != day:
             audit.planned_date = day
             audit.save(update_fields=["planned_date"])
-    return sorted(existing.values(), key=lambda a: a.planned_date)
+    audits = sorted(existing.values(), key=lambda a: a.planned_date)
+    for audit in audits:
+        cycle_audit_to_calendar(audit)
+    return audits
 
 
+def cycle_audit_to_calendar(audit: CycleAudit) -> None:
+    """Put the audit on the maintenance calendar as a one-off task for the compliance team, and keep it there
+    at the audit's current date. Without a compliance manager or administrator there is nobody to own it yet;
+    the next save of the certificate or the audit date puts it on the calendar."""
+    from isms.maintenance.models import Kind
+    from isms.maintenance.services import one_off_sync
+
+    owner = (
+        User.objects.filter(is_active=True, role=Role.COMPLIANCE).exclude(email="").order_by("pk").first()
+        or User.objects.filter(is_active=True, role=Role.ADMIN).exclude(email="").order_by("pk").first()
+    )
+    if owner is None:
+        return
+    one_off_sync(
+        subject=audit,
+        title=f"{audit.get_kind_display()}: {audit.certificate.certification_body}",
+        due_date=audit.planned_date,
+        owner=owner,
+        kind=Kind.EXTERNAL_AUDIT,
+        department=owner.department,
+        reminder_days=[60, 30, 7],
+        grace_days=14,
+        description=(
+            f"External {audit.get_kind_display().lower()} of certificate {audit.certificate.certificate_number}. "
+            "Confirm the dates and the audit plan with the certification body, check that nothing is overdue, "
+            "that every control has evidence for the period and that open nonconformities are addressed."
+        ),
+    )
+
+
+@transaction.atomic
 def cycle_audit_adjust(*, audit: CycleAudit, planned_date: datetime.date, notes: str, by) -> CycleAudit:
     """A person moves an audit date; the change is kept through later re-planning."""
     audit.planned_date = planned_date
@@ -53,13 +90,16 @@ def cycle_audit_adjust(*, audit: CycleAudit, planned_date: datetime.date, notes:
     audit.adjusted_by = by
     audit.adjusted_at = timezone.now()
     audit.save(update_fields=["planned_date", "notes", "adjusted_by", "adjusted_at"])
+    cycle_audit_to_calendar(audit)
     return audit
 
 
+@transaction.atomic
 def cycle_audit_reset(*, audit: CycleAudit) -> CycleAudit:
     """Return an adjusted audit to the date the cycle plans for it."""
     audit.planned_date = audit.certificate.planned_audit_dates()[audit.kind]
     audit.adjusted_by = None
     audit.adjusted_at = None
     audit.save(update_fields=["planned_date", "adjusted_by", "adjusted_at"])
+    cycle_audit_to_calendar(audit)
     return audit

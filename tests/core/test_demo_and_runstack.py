@@ -11,6 +11,7 @@ import pytest
 from isms.accounts.models import User
 from isms.accounts.roles import Role
 from isms.core.demo import demo_load
+from isms.maintenance.models import Occurrence, Schedule
 from isms.organisation.models import Certificate, CycleAudit, Organisation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,19 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.django_db
 def test_demo_load_twice_gives_one_of_everything():
     demo_load(password="demo-pass-1")
+    first_history = Occurrence.objects.filter(events__isnull=False).distinct().count()
+    assert first_history > 10
     demo_load(password="demo-pass-2")
-    assert sorted(User.objects.values_list("username", flat=True)) == [
-        "admin",
-        "auditor",
-        "compliance",
-        "owner",
-        "viewer",
-    ]
+    logins = [u.username for u in User.objects.all() if u.has_usable_password()]
+    assert sorted(logins) == ["admin", "auditor", "compliance", "owner", "viewer"]
+    assert User.objects.count() == 8  # plus three control owners who only use task links
     assert {u.username: u.role for u in User.objects.all()}["compliance"] == Role.COMPLIANCE
     assert User.objects.get(username="owner").check_password("demo-pass-2")
     assert Organisation.objects.count() == 1
     assert Certificate.objects.count() == 1
     assert CycleAudit.objects.count() == 3
+    assert Schedule.objects.count() == 14  # 11 activities + 3 certification audits
+    assert Occurrence.objects.filter(events__isnull=False).distinct().count() == first_history
 
 
 def test_runstack_refuses_when_another_is_running(tmp_path):

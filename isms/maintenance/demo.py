@@ -1,0 +1,186 @@
+"""The demo calendar: the recurring activities from the source articles, with a year of history.
+
+Past occurrences get a realistic record — mostly done on time, some late, one overdue, one missed — so
+every view has something to show. Idempotent: a second run finds the schedules and history in place."""
+
+import datetime
+import hashlib
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+
+from isms.accounts.models import Department, User
+from isms.accounts.roles import Role
+
+from . import services
+from .models import Kind, Occurrence, Schedule
+
+EXTRA_OWNERS = [
+    ("hannah", "Hannah", "Hughes", "HR"),
+    ("leo", "Leo", "Lawson", "Legal"),
+    ("fiona", "Fiona", "Fletcher", "Facilities"),
+]
+
+
+def _extra_owners() -> dict[str, User]:
+    people = {}
+    for username, first, last, dept in EXTRA_OWNERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first,
+                "last_name": last,
+                "email": f"{username}@northwind.example",
+                "role": Role.OWNER,
+                "department": Department.objects.get_or_create(name=dept)[0],
+            },
+        )
+        if created:
+            user.set_unusable_password()  # reached through task links only
+            user.save(update_fields=["password"])
+        people[username] = user
+    return people
+
+
+def _roll(schedule: Schedule, day: datetime.date) -> int:
+    """A stable pseudo-random number 0–99 per occurrence, so the demo history is the same every time."""
+    return int(hashlib.sha256(f"{schedule.title}{day}".encode()).hexdigest()[:4], 16) % 100
+
+
+def demo_calendar(*, users: dict[str, User], today: datetime.date) -> None:
+    people = {**users, **_extra_owners()}
+    it = people["owner"]
+    year_ago = today - relativedelta(months=11)
+    quarter_start = datetime.date(year_ago.year, ((year_ago.month - 1) // 3) * 3 + 1, 1)
+    specs = [
+        dict(
+            title="Quarterly access review",
+            kind=Kind.CONTROL_ACTIVITY,
+            owner=it,
+            rrule="FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=15",
+            start_date=quarter_start + datetime.timedelta(days=14),
+            description="Export the user lists of the production AWS account, GitHub and Google Workspace; "
+            "ask each team lead to confirm who still needs access; remove leavers; attach the signed-off export.",
+        ),
+        dict(
+            title="Monthly vulnerability scan and remediation",
+            kind=Kind.CONTROL_ACTIVITY,
+            owner=it,
+            rrule="FREQ=MONTHLY;BYMONTHDAY=5",
+            start_date=year_ago.replace(day=5),
+            reminder_days=[7, 1],
+            description="Run the authenticated scan of the production estate, raise tickets for every high or "
+            "critical finding and attach the scan report and the ticket list.",
+        ),
+        dict(
+            title="Quarterly backup restore test",
+            kind=Kind.CONTROL_ACTIVITY,
+            owner=it,
+            rrule="FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=20",
+            start_date=quarter_start + datetime.timedelta(days=19),
+            description="Restore last night's database backup into the staging account, check row counts against "
+            "production and record the time the restore took.",
+        ),
+        dict(
+            title="Annual supplier security review",
+            kind=Kind.SUPPLIER_REVIEW,
+            owner=people["leo"],
+            rrule="FREQ=YEARLY",
+            start_date=today + datetime.timedelta(days=40),
+            reminder_days=[30, 7],
+            grace_days=14,
+            description="Review the SOC 2 / ISO certificates and DPAs of the critical suppliers list.",
+        ),
+        dict(
+            title="Security awareness refresher",
+            kind=Kind.TRAINING,
+            owner=people["hannah"],
+            rrule="FREQ=YEARLY",
+            start_date=today - relativedelta(months=9),
+            reminder_days=[30, 7, 1],
+            grace_days=14,
+            description="Assign the annual awareness module to all staff and attach the completion report.",
+        ),
+        dict(
+            title="Internal audit slot",
+            kind=Kind.INTERNAL_AUDIT,
+            owner=users["compliance"],
+            rrule="FREQ=MONTHLY;COUNT=11;BYMONTHDAY=25",
+            start_date=(today - relativedelta(months=4)).replace(day=25),
+            reminder_days=[14, 3],
+            description="Audit the clause or Annex A theme planned for this month in the audit programme.",
+        ),
+        dict(
+            title="Management review",
+            kind=Kind.MANAGEMENT_REVIEW,
+            owner=users["compliance"],
+            rrule="FREQ=MONTHLY;INTERVAL=6",
+            start_date=(today - relativedelta(months=5)).replace(day=10),
+            reminder_days=[21, 7],
+            escalate_to=users["viewer"],
+            description="Compile the clause 9.3 inputs, hold the review with leadership and record decisions.",
+        ),
+        dict(
+            title="Physical access log review",
+            kind=Kind.CONTROL_ACTIVITY,
+            owner=people["fiona"],
+            rrule="FREQ=MONTHLY;BYDAY=1MO",
+            start_date=today - relativedelta(months=6),
+            reminder_days=[3],
+            description="Check the badge system's access log for the server room against the authorised list.",
+        ),
+        # One-off items that make sure the demo shows an overdue, a missed and a due-soon task.
+        dict(
+            title="Firewall rule review after network change",
+            kind=Kind.CORRECTIVE_ACTION,
+            owner=it,
+            rrule="",
+            start_date=today - datetime.timedelta(days=3),
+            description="Review the firewall rules changed in CHG-311.",
+        ),
+        dict(
+            title="Purge expired customer exports",
+            kind=Kind.OTHER,
+            owner=people["leo"],
+            rrule="",
+            start_date=today - datetime.timedelta(days=20),
+            description="Delete customer exports older than the retention period.",
+        ),
+        dict(
+            title="Renew the penetration test contract",
+            kind=Kind.SUPPLIER_REVIEW,
+            owner=it,
+            rrule="",
+            start_date=today + datetime.timedelta(days=2),
+            reminder_days=[14, 3, 1],
+            description="Agree scope and dates for next year's external penetration test.",
+        ),
+    ]
+    for spec in specs:
+        spec = {"reminder_days": [14, 3, 1], "grace_days": 7, "department": spec["owner"].department, **spec}
+        schedule = Schedule.objects.filter(title=spec["title"]).first()
+        schedule = services.schedule_save(schedule=schedule, by=users["compliance"], today=today, **spec)
+        services.schedule_materialise(schedule=schedule, today=today, since=schedule.start_date)
+        _history(schedule, today)
+    services.mark_missed(today)
+
+
+def _history(schedule: Schedule, today: datetime.date) -> None:
+    past = schedule.occurrences.filter(state=Occurrence.State.OPEN, due_date__lt=today, events__isnull=True)
+    for occ in past.select_related("owner"):
+        roll = _roll(schedule, occ.due_date)
+        if schedule.is_one_off:
+            continue  # the one-offs stay overdue / become missed
+        if roll < 72:
+            done_on = occ.due_date - datetime.timedelta(days=roll % 4)
+        elif roll < 88:
+            done_on = occ.due_date + datetime.timedelta(days=2 + roll % 8)
+        else:
+            continue  # nothing done: overdue within the grace period, missed after it
+        if done_on >= today:
+            continue
+        at = timezone.make_aware(datetime.datetime.combine(done_on, datetime.time(10, 30)))
+        links = [f"https://tickets.northwind.example/ISMS-{occ.pk}"] if roll % 3 == 0 else []
+        services.occurrence_complete(
+            occurrence=occ, by=occ.owner, note="Done as planned; see the attached record.", links=links, now=at
+        )

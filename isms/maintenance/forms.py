@@ -1,0 +1,210 @@
+"""Forms for the calendar: filters, schedules, and what people do to an occurrence."""
+
+from django import forms
+from django.conf import settings
+from django.core.validators import URLValidator
+
+from isms.accounts.models import Department, User
+from isms.accounts.roles import STAFF
+from isms.organisation.forms import DateInput
+
+from . import recurrence
+from .models import Kind, Occurrence, Schedule
+
+
+def staff_users():
+    return User.objects.filter(is_active=True, role__in=STAFF).order_by("first_name", "last_name", "username")
+
+
+class CalendarFilterForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=staff_users(), required=False, empty_label="Any owner")
+    department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False, empty_label="Any department")
+    kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status"), *Occurrence.Status.choices], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+def _parse_reminder_days(text: str) -> list[int]:
+    try:
+        days = sorted({int(part) for part in text.replace(";", ",").split(",") if part.strip()}, reverse=True)
+    except ValueError:
+        raise forms.ValidationError("Write whole numbers of days separated by commas, for example 14, 3, 1.") from None
+    if any(d < 0 or d > 365 for d in days):
+        raise forms.ValidationError("Each reminder must be between 0 (on the due date) and 365 days before.")
+    return days
+
+
+class ScheduleForm(forms.ModelForm):
+    recurrence = forms.ChoiceField(choices=[(k, v[0]) for k, v in recurrence.PRESETS.items()], initial="monthly")
+    custom_rrule = forms.CharField(
+        label="Custom rule",
+        required=False,
+        help_text="An iCalendar RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO (first Monday of every month).",
+    )
+    reminder_days_text = forms.CharField(
+        label="Reminders (days before the due date)",
+        initial="14, 3, 1",
+        help_text="One reminder email on each of these days before the due date; the largest is the lead time.",
+    )
+
+    class Meta:
+        model = Schedule
+        fields = [
+            "title",
+            "description",
+            "kind",
+            "owner",
+            "department",
+            "recurrence",
+            "custom_rrule",
+            "start_date",
+            "end_date",
+            "reminder_days_text",
+            "grace_days",
+            "escalate_to",
+        ]
+        widgets = {
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+        self.fields["escalate_to"].queryset = staff_users()
+        if self.instance.pk:
+            preset = next((k for k, v in recurrence.PRESETS.items() if v[1] == self.instance.rrule), "custom")
+            self.initial["recurrence"] = preset
+            self.initial["custom_rrule"] = self.instance.rrule if preset == "custom" else ""
+            self.initial["reminder_days_text"] = ", ".join(str(d) for d in self.instance.reminder_days)
+
+    def clean_owner(self):
+        owner = self.cleaned_data["owner"]
+        if owner and not owner.email:
+            raise forms.ValidationError(f"{owner} has no email address, so could not be reminded. Add one first.")
+        return owner
+
+    def clean_escalate_to(self):
+        contact = self.cleaned_data.get("escalate_to")
+        if contact and not contact.email:
+            raise forms.ValidationError(f"{contact} has no email address, so could not be told of missed tasks.")
+        return contact
+
+    def clean_reminder_days_text(self):
+        return _parse_reminder_days(self.cleaned_data["reminder_days_text"])
+
+    def clean(self):
+        data = super().clean()
+        preset = data.get("recurrence")
+        rule = (
+            (data.get("custom_rrule") or "").strip()
+            if preset == "custom"
+            else recurrence.PRESETS.get(preset, ("", ""))[1]
+        )
+        if preset == "custom" and not rule:
+            self.add_error("custom_rrule", "Write the rule, or pick one of the presets.")
+            return data
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The end date is before the start date.")
+            return data
+        if start:
+            try:
+                first = recurrence.validate(rule, start, end)
+            except recurrence.RecurrenceError as exc:
+                self.add_error("custom_rrule" if preset == "custom" else "recurrence", str(exc))
+                return data
+            gap = recurrence.shortest_gap_days(first)
+            lead = max(data.get("reminder_days_text") or [0])
+            if gap is not None and lead >= gap:
+                self.add_error(
+                    "reminder_days_text",
+                    f"The first reminder ({lead} days before) would come before the previous occurrence is due "
+                    f"(they are {gap} days apart). Use a shorter lead time.",
+                )
+        data["rrule"] = rule
+        return data
+
+    def schedule_fields(self) -> dict:
+        d = self.cleaned_data
+        fields = {f: d[f] for f in ("title", "description", "kind", "owner", "department", "start_date", "end_date")}
+        fields.update(
+            rrule=d["rrule"],
+            reminder_days=d["reminder_days_text"],
+            grace_days=d["grace_days"],
+            escalate_to=d["escalate_to"],
+        )
+        return fields
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="What was done, what was found."
+    )
+    files = MultipleFileField(required=False, label="Evidence files")
+    links = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Evidence links",
+        help_text="One address per line (a ticket, a report, a dashboard).",
+    )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        limit = settings.EVIDENCE_MAX_UPLOAD_MB * 1024 * 1024
+        for f in files:
+            if f.size == 0:
+                raise forms.ValidationError(f"{f.name} is empty.")
+            if f.size > limit:
+                raise forms.ValidationError(f"{f.name} is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB.")
+        return files
+
+    def clean_links(self):
+        validate = URLValidator(schemes=["http", "https"])
+        links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+        for link in links:
+            try:
+                validate(link)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"{link} is not a web address (http:// or https://).") from None
+        return links
+
+
+class ReassignForm(forms.Form):
+    to = forms.ModelChoiceField(queryset=staff_users(), label="New owner")
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].queryset = staff_users()
+
+
+class SkipForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the history, e.g. the system was decommissioned."
+    )
+
+
+class ReopenForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
