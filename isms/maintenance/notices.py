@@ -146,7 +146,8 @@ def requeue_stale(now: datetime.datetime) -> list[int]:
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
         .values_list("pk", flat=True)[:5000]
     )
-    _enqueue(ids)
+    if ids:
+        _enqueue(ids)
     return ids
 
 
@@ -171,14 +172,14 @@ def plan_digests(today: datetime.date | None = None) -> list[int]:
     week = iso_week(today)
     horizon = today + datetime.timedelta(days=settings.DIGEST_UPCOMING_DAYS)
     owners = (
-        Occurrence.objects.filter(Q(state=Occurrence.State.OPEN, due_date__lte=horizon) | Q(state=Occurrence.State.MISSED))
+        Occurrence.objects.filter(
+            Q(state=Occurrence.State.OPEN, due_date__lte=horizon) | Q(state=Occurrence.State.MISSED)
+        )
         .filter(owner__is_active=True)
         .values_list("owner_id", flat=True)
         .distinct()
     )
-    rows = [
-        Notice(key=f"digest:owner:{week}:to:{o}", slot=Notice.Slot.OWNER_DIGEST, recipient_id=o) for o in owners
-    ]
+    rows = [Notice(key=f"digest:owner:{week}:to:{o}", slot=Notice.Slot.OWNER_DIGEST, recipient_id=o) for o in owners]
     rows += [
         Notice(key=f"digest:team:{week}:to:{u.pk}", slot=Notice.Slot.TEAM_DIGEST, recipient_id=u.pk) for u in _team()
     ]

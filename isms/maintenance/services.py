@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from evidence.models import EvidenceItem
@@ -55,6 +55,8 @@ def schedule_save(
     if subject is not None:
         schedule.subject = subject
     schedule.reminder_days = sorted({int(d) for d in schedule.reminder_days}, reverse=True)
+    if schedule.department_id is None and schedule.owner_id:
+        schedule.department = schedule.owner.department  # work belongs to its owner's department by default
     schedule.full_clean()
     schedule.save()
     schedule_materialise(schedule=schedule, today=today, previous_owner_id=previous_owner_id)
@@ -276,8 +278,3 @@ def mark_missed(today: datetime.date) -> list[int]:
             [OccurrenceEvent(occurrence_id=pk, action=OccurrenceEvent.Action.MISSED, via="system") for pk in changed]
         )
     return changed
-
-
-def has_history(queryset):
-    """Annotate whether each occurrence has any recorded event."""
-    return queryset.annotate(has_events=Exists(OccurrenceEvent.objects.filter(occurrence=OuterRef("pk"))))
