@@ -59,4 +59,19 @@ MATRIX: list[Entry] = [
     Entry("maintenance:task_link", PUBLIC),
     Entry("maintenance:task_link_task", PUBLIC, kwargs=lambda o: {"pk": o["occurrence"].pk}, public_ok=(403,)),
     Entry("evidence:download", STAFF, kwargs=lambda o: {"pk": o["evidence"].pk}),
+    # Calendar feeds and the printable year (isms/maintenance/feeds.py). A feed's token is its only key.
+    Entry("maintenance:feeds", STAFF),
+    Entry("maintenance:feed_regenerate", STAFF, method="post"),
+    Entry("maintenance:feed_org_regenerate", MANAGERS, method="post"),
+    Entry(
+        "maintenance:feed_user_ics",
+        PUBLIC,
+        kwargs=lambda o: {"token": __import__("isms.maintenance.feeds", fromlist=["_"]).user_feed(o["owner"]).token},
+    ),
+    Entry(
+        "maintenance:feed_org_ics",
+        PUBLIC,
+        kwargs=lambda o: {"token": __import__("isms.maintenance.feeds", fromlist=["_"]).organisation_feed().token},
+    ),
+    Entry("maintenance:calendar_pdf", STAFF, kwargs=lambda o: {"year": 2026}),
 ]
