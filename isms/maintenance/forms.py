@@ -25,6 +25,8 @@ class CalendarFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-select form-select-sm"
 
     def filters(self) -> dict:
         if not self.is_valid():

@@ -272,3 +272,14 @@ def test_weekly_digests_once_per_week(owner, compliance, viewer, send_now, djang
     with time_machine.travel(at(next_monday, 7), tick=False), django_capture_on_commit_callbacks(execute=True):
         notices.plan_digests(today=next_monday)
     assert len(mail.outbox) == 4
+
+
+@pytest.mark.django_db
+def test_plain_text_email_is_not_html_escaped(owner, send_now, django_capture_on_commit_callbacks):
+    with time_machine.travel(at(START - datetime.timedelta(days=30)), tick=False):
+        make_schedule(owner=owner, start_date=START, rrule="", title="Review <admin> & 'root' access")
+    run_scan(START - datetime.timedelta(days=1), django_capture_on_commit_callbacks)
+    [message] = mail.outbox
+    assert message.subject == "Due in 1 day: Review <admin> & 'root' access"
+    assert "Review <admin> & 'root' access" in message.body
+    assert "Review &lt;admin&gt; &amp; &#x27;root&#x27; access" in message.alternatives[0][0]

@@ -43,6 +43,8 @@ class Command(BaseCommand):
             "worker": [python, "-m", "celery", "-A", "isms", "worker", "--loglevel", "INFO", "--concurrency", "2"],
             "beat": [python, "-m", "celery", "-A", "isms", "beat", "--loglevel", "INFO"],
         }
+        # `kill` (SIGTERM) stops everything as cleanly as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         procs = {name: subprocess.Popen(cmd, cwd=settings.BASE_DIR) for name, cmd in commands.items()}
         self._banner(port)
         try:
@@ -86,6 +88,10 @@ class Command(BaseCommand):
             + f"  Outgoing mail is written to {settings.DATA_DIR / 'mail'}/\n"
             + "  Press Ctrl-C to stop web, worker and beat.\n"
         )
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _port_taken(port: int) -> bool:
