@@ -56,9 +56,7 @@ def month_grid(qs, year: int, month: int, today: datetime.date, per_day: int = 4
     by_day = defaultdict(list)
     for occ in qs.filter(due_date__range=(first, last)).order_by("due_date", "title"):
         by_day[occ.due_date].append(occ)
-    return [
-        [Day(d, d.month == month, d == today, by_day.get(d, [])) for d in week] for week in weeks
-    ]
+    return [[Day(d, d.month == month, d == today, by_day.get(d, [])) for d in week] for week in weeks]
 
 
 def status_counts(qs, today: datetime.date) -> dict[str, int]:
