@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from isms.accounts.roles import ALL, Role
 from isms.core.permissions import role_required
+from isms.maintenance.models import Occurrence
+from isms.maintenance.selectors import calendar_queryset, status_counts
 from isms.organisation.models import Certificate, Organisation
 from isms.organisation.selectors import cycle_timeline
 
@@ -16,9 +18,19 @@ from isms.organisation.selectors import cycle_timeline
 def dashboard(request):
     if request.user.role == Role.AUDITOR:
         return redirect("evidence:portal")
+    today = timezone.localdate()
     certificate = Certificate.objects.current()
-    timeline = cycle_timeline(certificate, timezone.localdate()) if certificate else None
-    return render(request, "core/dashboard.html", {"organisation": Organisation.current(), "timeline": timeline})
+    timeline = cycle_timeline(certificate, today) if certificate else None
+    visible = Occurrence.objects.visible_to(request.user)
+    context = {
+        "organisation": Organisation.current(),
+        "timeline": timeline,
+        "today": today,
+        "counts": status_counts(visible, today),
+        "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
+        "late": calendar_queryset().visible_to(request.user).overdue(today).order_by("due_date")[:8],
+    }
+    return render(request, "core/dashboard.html", context)
 
 
 @login_not_required
