@@ -1,55 +1,225 @@
-"""Recording evidence. Files are streamed to storage chunk by chunk while their SHA-256 is computed."""
+"""Recording evidence: files (checked on content, streamed to storage, SHA-256), links and notes; corrections
+as new versions; deletion by an administrator leaving a tombstone."""
 
+import contextlib
+import datetime
 import hashlib
 import os
+import threading
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils import timezone
 
 from .models import EvidenceItem
+from .validation import UploadRejected, check_upload
+
+_stored = threading.local()
 
 
-def _safe_name(name: str) -> str:
+@contextlib.contextmanager
+def files_removed_on_error():
+    """Around a multi-step write: if it fails, delete the files it stored, so no file is left without its row."""
+    outer = getattr(_stored, "names", None)
+    _stored.names = [] if outer is None else outer
+    try:
+        yield
+    except BaseException:
+        if outer is None:
+            from django.core.files.storage import default_storage
+
+            for name in _stored.names:
+                default_storage.delete(name)
+        raise
+    finally:
+        if outer is None:
+            _stored.names = None
+
+
+def safe_name(name: str) -> str:
     """The uploader's file name for display only: no directories, no control characters."""
-    base = os.path.basename(name.replace("\\", "/")).strip()
-    base = "".join(ch for ch in base if ch.isprintable())
-    return base[:255] or "unnamed"
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '<>:"|?*')
+    return base.lstrip(".")[:255] or "unnamed"
 
 
-def evidence_add_file(*, upload: UploadedFile, by, source: str, occurrence=None, title: str = "") -> EvidenceItem:
+def _common(
+    by,
+    source,
+    *,
+    occurrence,
+    control,
+    requirement,
+    title,
+    effective_date,
+    period_start,
+    period_end,
+    expires_on,
+    supersedes,
+):
+    if period_start and period_end and period_end < period_start:
+        raise ValidationError("The period ends before it starts.")
+    if occurrence is None and control is None and requirement is None and supersedes is None:
+        raise ValidationError("Say what this is evidence for: a task, a control or a requirement.")
+    if supersedes is not None:
+        if supersedes.is_deleted or EvidenceItem.objects.filter(supersedes=supersedes).exists():
+            raise ValidationError("Only the newest version of live evidence can be corrected.")
+        occurrence = occurrence or supersedes.occurrence
+        control = control or supersedes.control
+        requirement = requirement or supersedes.requirement
+    return {
+        "source": source,
+        "submitted_by": by,
+        "submitted_at": timezone.now(),
+        "occurrence": occurrence,
+        "control": control,
+        "requirement": requirement,
+        "title": title,
+        "effective_date": effective_date or timezone.localdate(),
+        "period_start": period_start,
+        "period_end": period_end,
+        "expires_on": expires_on,
+        "supersedes": supersedes,
+        "version": supersedes.version + 1 if supersedes else 1,
+    }
+
+
+def evidence_add_file(
+    *,
+    upload: UploadedFile,
+    by,
+    source: str,
+    occurrence=None,
+    control=None,
+    requirement=None,
+    title: str = "",
+    effective_date: datetime.date | None = None,
+    period_start: datetime.date | None = None,
+    period_end: datetime.date | None = None,
+    expires_on: datetime.date | None = None,
+    supersedes: EvidenceItem | None = None,
+) -> EvidenceItem:
+    """Check the file on its content, stream it to storage while hashing, then record it."""
+    name = safe_name(upload.name)
+    try:
+        accepted = check_upload(upload, name)
+    except UploadRejected as exc:
+        raise ValidationError(str(exc)) from None
+    fields = _common(
+        by,
+        source,
+        occurrence=occurrence,
+        control=control,
+        requirement=requirement,
+        title=title or name,
+        effective_date=effective_date,
+        period_start=period_start,
+        period_end=period_end,
+        expires_on=expires_on,
+        supersedes=supersedes,
+    )
     digest = hashlib.sha256()
+    size = 0
     for chunk in upload.chunks():
         digest.update(chunk)
+        size += len(chunk)
     upload.seek(0)
-    name = _safe_name(upload.name or "")
     item = EvidenceItem(
         type=EvidenceItem.Type.FILE,
-        title=title or name,
         original_name=name,
-        content_type=(upload.content_type or "application/octet-stream")[:100],
-        size=upload.size,
+        content_type=accepted.content_type,
+        size=size,
         sha256=digest.hexdigest(),
-        source=source,
-        submitted_by=by,
-        submitted_at=timezone.now(),
-        occurrence=occurrence,
+        **fields,
     )
     item.file.save(name, upload, save=False)
+    names = getattr(_stored, "names", None)
+    if names is not None:
+        names.append(item.file.name)
     try:
-        item.save()
-    except Exception:
+        with transaction.atomic():
+            item.save()
+            _renewal_task(item)
+    except BaseException:
         item.file.delete(save=False)  # no orphan file without its row
         raise
     return item
 
 
-def evidence_add_link(*, url: str, by, source: str, occurrence=None, title: str = "") -> EvidenceItem:
-    return EvidenceItem.objects.create(
-        type=EvidenceItem.Type.LINK,
-        title=title or url[:255],
-        url=url,
-        source=source,
-        submitted_by=by,
-        submitted_at=timezone.now(),
-        occurrence=occurrence,
+def evidence_add_link(*, url: str, by, source: str, title: str = "", **targets) -> EvidenceItem:
+    fields = _common(by, source, title=title or url[:255], **_targets(targets))
+    with transaction.atomic():
+        item = EvidenceItem.objects.create(type=EvidenceItem.Type.LINK, url=url, **fields)
+        _renewal_task(item)
+    return item
+
+
+def evidence_add_note(*, note: str, by, source: str, title: str = "", **targets) -> EvidenceItem:
+    if not note.strip():
+        raise ValidationError("The note is empty.")
+    fields = _common(by, source, title=title or note.strip().splitlines()[0][:255], **_targets(targets))
+    with transaction.atomic():
+        item = EvidenceItem.objects.create(type=EvidenceItem.Type.NOTE, note=note, **fields)
+        _renewal_task(item)
+    return item
+
+
+def _targets(targets: dict) -> dict:
+    keys = (
+        "occurrence",
+        "control",
+        "requirement",
+        "effective_date",
+        "period_start",
+        "period_end",
+        "expires_on",
+        "supersedes",
     )
+    unknown = set(targets) - set(keys)
+    if unknown:
+        raise TypeError(f"unknown evidence fields: {sorted(unknown)}")
+    return {k: targets.get(k) for k in keys}
+
+
+def _renewal_task(item: EvidenceItem) -> None:
+    """Evidence with an expiry puts a renewal task on the calendar for its owner."""
+    if not item.expires_on:
+        return
+    from isms.maintenance.models import Kind
+    from isms.maintenance.services import one_off_sync
+
+    owner = (item.control.owner if item.control else None) or item.submitted_by
+    if owner is None or not owner.email:
+        return
+    one_off_sync(
+        subject=item,
+        title=f"Renew evidence: {item.title}"[:200],
+        due_date=item.expires_on,
+        owner=owner,
+        kind=Kind.CONTROL_ACTIVITY,
+        reminder_days=[30, 7],
+        grace_days=7,
+        description=f"The evidence “{item.title}” expires on {item.expires_on:%d %B %Y}. Collect a current version "
+        "and add it as a correction of the old one.",
+    )
+
+
+@transaction.atomic
+def evidence_delete(*, item: EvidenceItem, by, reason: str) -> EvidenceItem:
+    """Only an administrator deletes evidence, with a reason. The row stays as a tombstone; the file goes."""
+    if not by.is_admin:
+        raise PermissionDenied("Only an administrator may delete evidence.")
+    if not reason.strip():
+        raise ValidationError("Give the reason for deleting this evidence; it is kept on record.")
+    item = EvidenceItem.objects.select_for_update().get(pk=item.pk)
+    if item.is_deleted:
+        raise ValidationError("This evidence is already deleted.")
+    stored = item.file.name
+    EvidenceItem.objects.filter(pk=item.pk).update(
+        deleted_at=timezone.now(), deleted_by=by, deletion_reason=reason, file=""
+    )
+    if stored:
+        transaction.on_commit(lambda: item.file.storage.delete(stored))
+    item.refresh_from_db()
+    return item

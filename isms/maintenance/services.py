@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from evidence.models import EvidenceItem
-from evidence.services import evidence_add_file, evidence_add_link
+from evidence.services import evidence_add_file, evidence_add_link, files_removed_on_error
 
 from .models import Notice, Occurrence, OccurrenceEvent, Schedule
 
@@ -150,6 +150,16 @@ def one_off_sync(*, subject, title: str, due_date: datetime.date, owner, kind: s
     return schedule_save(schedule=schedule, subject=subject, **fields)
 
 
+def _control_of(occurrence: Occurrence):
+    """The control a task's schedule belongs to, when it belongs to one: its evidence then counts for it."""
+    from controls.models import Control
+
+    schedule = occurrence.schedule
+    if schedule.subject_type_id and schedule.subject_type.model_class() is Control:
+        return Control.objects.filter(pk=schedule.subject_id).first()
+    return None
+
+
 def _record(occurrence: Occurrence, action: str, actor, via: str, note: str = "", data=None) -> OccurrenceEvent:
     return OccurrenceEvent.objects.create(
         occurrence=occurrence, action=action, actor=actor, via=via, note=note, data=data or {}
@@ -177,11 +187,15 @@ def occurrence_complete(
     occ = _lock(occurrence)
     if not occ.is_actionable:
         raise ValidationError(f"This task is already {occ.get_state_display().lower()}.")
-    source = EvidenceItem.Source.TASK_LINK if via == "task link" else EvidenceItem.Source.WEB
-    for upload in files:
-        evidence_add_file(upload=upload, by=by, source=source, occurrence=occ)
-    for url in links:
-        evidence_add_link(url=url, by=by, source=source, occurrence=occ)
+    source = {"task link": EvidenceItem.Source.TASK_LINK, "api": EvidenceItem.Source.API}.get(
+        via, EvidenceItem.Source.WEB
+    )
+    control = _control_of(occ)
+    with files_removed_on_error():
+        for upload in files:
+            evidence_add_file(upload=upload, by=by, source=source, occurrence=occ, control=control)
+        for url in links:
+            evidence_add_link(url=url, by=by, source=source, occurrence=occ, control=control)
     occ.state = Occurrence.State.DONE
     occ.completed_at = now
     occ.completed_on = timezone.localdate(now)
