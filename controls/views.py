@@ -1,9 +1,141 @@
-from django.shortcuts import render
+"""Controls, frameworks and requirements pages."""
 
-from isms.accounts.roles import STAFF
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from isms.accounts.roles import MANAGERS, STAFF
 from isms.core.permissions import role_required
+from isms.maintenance.models import Schedule
+
+from . import services
+from .forms import AdoptActivityForm, ControlForm
+from .models import Control, Framework, ImplementationStatus, Requirement
 
 
 @role_required(STAFF)
 def index(request):
-    return render(request, "controls/index.html")
+    controls = (
+        Control.objects.select_related("owner", "department")
+        .annotate(requirement_count=Count("requirements", distinct=True))
+        .order_by("reference")
+    )
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    if query:
+        controls = controls.filter(Q(reference__icontains=query) | Q(name__icontains=query))
+    if status in ImplementationStatus.values:
+        controls = controls.filter(status=status)
+    if request.GET.get("mine"):
+        controls = controls.filter(owner=request.user)
+    page = Paginator(controls, 50).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "controls/index.html",
+        {
+            "page": page,
+            "q": query,
+            "status": status,
+            "statuses": ImplementationStatus.choices,
+            "filter_query": params.urlencode(),
+        },
+    )
+
+
+@role_required(STAFF)
+def control_detail(request, pk: int):
+    control = get_object_or_404(Control.objects.select_related("owner", "department"), pk=pk)
+    requirements = control.requirements.select_related("framework").order_by("framework__name", "position")
+    schedules = Schedule.objects.filter(pk__in=control.schedules.values("pk")).select_related("owner")
+    can_edit = request.user.is_manager or control.owner_id == request.user.pk
+    return render(
+        request,
+        "controls/detail.html",
+        {
+            "control": control,
+            "requirements": requirements,
+            "schedules": schedules,
+            "can_edit": can_edit,
+            "adopt_form": AdoptActivityForm(initial={"owner": control.owner_id, "start_date": timezone.localdate()}),
+        },
+    )
+
+
+def _may_edit(user, control: Control | None) -> bool:
+    """Managers edit any control; a control owner edits their own (PRODUCT: "update their own controls")."""
+    return user.is_manager or (control is not None and control.owner_id == user.pk)
+
+
+@role_required(MANAGERS)
+def control_create(request):
+    form = ControlForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        control = form.save()
+        messages.success(request, f"Control {control.reference} created.")
+        return redirect("controls:detail", control.pk)
+    return render(request, "controls/form.html", {"form": form, "title": "New control"})
+
+
+@role_required(STAFF)
+def control_edit(request, pk: int):
+    control = get_object_or_404(Control, pk=pk)
+    if not _may_edit(request.user, control):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only the control's owner or the compliance team can change it.")
+    form = ControlForm(request.POST or None, instance=control)
+    if not request.user.is_manager:
+        form.fields["owner"].disabled = True  # an owner cannot hand their control to someone else
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Control {control.reference} saved.")
+        return redirect("controls:detail", control.pk)
+    return render(
+        request, "controls/form.html", {"form": form, "title": f"Edit {control.reference}", "control": control}
+    )
+
+
+@role_required(MANAGERS)
+def activity_adopt(request, pk: int):
+    control = get_object_or_404(Control, pk=pk)
+    form = AdoptActivityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        schedule = services.activity_adopt(control=control, by=request.user, **form.cleaned_data)
+        messages.success(request, f"“{schedule.title}” is on the calendar, owned by {schedule.owner}.")
+        return redirect("controls:detail", control.pk)
+    return render(
+        request,
+        "controls/form.html",
+        {"form": form, "title": f"Add a periodic activity to {control.reference}", "control": control},
+    )
+
+
+@role_required(STAFF)
+def framework_list(request):
+    frameworks = Framework.objects.annotate(
+        requirement_count=Count("requirements", filter=Q(requirements__retired=False), distinct=True),
+        mapped_count=Count("requirements", filter=Q(requirements__controls__isnull=False), distinct=True),
+    )
+    return render(request, "controls/frameworks.html", {"frameworks": frameworks})
+
+
+@role_required(STAFF)
+def framework_detail(request, code: str):
+    framework = get_object_or_404(Framework, code=code)
+    requirements = (
+        framework.requirements.filter(retired=False)
+        .prefetch_related(Prefetch("controls", queryset=Control.objects.only("pk", "reference", "name")))
+        .order_by("position")
+    )
+    return render(request, "controls/framework.html", {"framework": framework, "requirements": requirements})
+
+
+@role_required(STAFF)
+def requirement_detail(request, pk: int):
+    requirement = get_object_or_404(Requirement.objects.select_related("framework"), pk=pk)
+    controls = requirement.controls.select_related("owner").order_by("reference")
+    return render(request, "controls/requirement.html", {"requirement": requirement, "controls": controls})

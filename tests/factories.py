@@ -58,3 +58,28 @@ def make_schedule(owner, **fields):
         **fields,
     }
     return schedule_save(**values)
+
+
+def make_requirement(
+    framework_code: str = "iso27001-2022-annex-a", identifier: str = "5.15", title: str = "Access control"
+):
+    from controls.models import Framework, Requirement
+
+    framework, _ = Framework.objects.get_or_create(
+        code=framework_code,
+        defaults={"name": "ISO/IEC 27001:2022 Annex A", "has_soa": framework_code.endswith("annex-a")},
+    )
+    requirement, _ = Requirement.objects.get_or_create(
+        framework=framework, identifier=identifier, defaults={"title": title, "group": "Organizational controls"}
+    )
+    return requirement
+
+
+def make_control(owner, reference: str = "AC-01", name: str = "User access management", requirements=()):
+    from controls.models import Control
+
+    control = Control.objects.create(
+        reference=reference, name=name, owner=owner, department=owner.department, status="implemented"
+    )
+    control.requirements.set(requirements)
+    return control

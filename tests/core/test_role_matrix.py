@@ -6,7 +6,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from evidence.services import evidence_add_file
 from isms.accounts.roles import Role
-from tests.factories import make_certificate, make_schedule
+from tests.factories import make_certificate, make_control, make_requirement, make_schedule
 from tests.permission_matrix import MATRIX, PUBLIC
 
 # Django admin's own model pages are guarded by the admin site as a whole (tested via admin:index).
@@ -33,6 +33,8 @@ def test_every_url_is_in_the_matrix():
 @pytest.fixture
 def objects(users):
     certificate = make_certificate()
+    requirement = make_requirement()
+    control = make_control(owner=users["owner"], requirements=[requirement])
     schedule = make_schedule(owner=users["owner"])
     occurrence = schedule.occurrences.first()
     evidence = evidence_add_file(
@@ -42,6 +44,8 @@ def objects(users):
         "certificate": certificate,
         "cycle_audit": certificate.audits.first(),
         "schedule": schedule,
+        "control": control,
+        "requirement": requirement,
         "occurrence": occurrence,
         "evidence": evidence,
         **users,

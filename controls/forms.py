@@ -1,0 +1,63 @@
+from django import forms
+
+from isms.maintenance import recurrence
+from isms.maintenance.forms import staff_users
+from isms.maintenance.recurrence import PRESETS
+from isms.organisation.forms import DateInput
+
+from .activities import TEMPLATES
+from .models import Control, Requirement
+
+
+class ControlForm(forms.ModelForm):
+    requirements = forms.ModelMultipleChoiceField(
+        queryset=Requirement.objects.filter(retired=False).select_related("framework"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text="Every requirement this control satisfies, in any framework; its evidence counts for each.",
+    )
+
+    class Meta:
+        model = Control
+        fields = ["reference", "name", "description", "owner", "department", "status", "requirements"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+        self.fields["requirements"].label_from_instance = lambda r: f"{r.framework.name} · {r.identifier} {r.title}"
+
+
+class AdoptActivityForm(forms.Form):
+    template = forms.ChoiceField(choices=[(k, t.title) for k, t in TEMPLATES.items()], label="Activity")
+    owner = forms.ModelChoiceField(queryset=staff_users())
+    frequency = forms.ChoiceField(
+        choices=[(k, v[0]) for k, v in PRESETS.items() if k not in ("custom", "once")],
+        required=False,
+        help_text="Leave empty for the activity's usual frequency.",
+    )
+    start_date = forms.DateField(widget=DateInput(), help_text="The first due date.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()
+
+    def clean_owner(self):
+        owner = self.cleaned_data["owner"]
+        if not owner.email:
+            raise forms.ValidationError(f"{owner} has no email address, so could not be reminded. Add one first.")
+        return owner
+
+    def clean(self):
+        data = super().clean()
+        spec = TEMPLATES.get(data.get("template"))
+        if spec and data.get("start_date"):
+            rrule = PRESETS[data["frequency"]][1] if data.get("frequency") else spec.rrule
+            gap = recurrence.shortest_gap_days(recurrence.validate(rrule, data["start_date"], None))
+            if gap is not None and max(spec.reminder_days) >= gap:
+                self.add_error(
+                    "frequency",
+                    f"{spec.title} reminds {max(spec.reminder_days)} days ahead, longer than the {gap} days between "
+                    "occurrences at this frequency. Pick a longer frequency.",
+                )
+        return data
