@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from controls.demo import demo_controls
 from isms.accounts.models import Department, User
 from isms.accounts.roles import Role
 from isms.maintenance.demo import demo_calendar
@@ -87,4 +88,4 @@ def demo_load(*, password: str | None = None, today: datetime.date | None = None
 
 
 # Each app's part of the demo: functions called with users=… and today=….
-DEMO_STEPS: list = [demo_calendar]
+DEMO_STEPS: list = [demo_calendar, demo_controls]

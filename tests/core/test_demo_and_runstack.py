@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from controls.models import Control, Requirement
 from isms.accounts.models import User
 from isms.accounts.roles import Role
 from isms.core.demo import demo_load
@@ -31,6 +32,9 @@ def test_demo_load_twice_gives_one_of_everything():
     assert Organisation.objects.count() == 1
     assert Certificate.objects.count() == 1
     assert CycleAudit.objects.count() == 3
+    assert Control.objects.count() == 8
+    assert Requirement.objects.filter(framework__code="iso27001-2022-annex-a").count() == 93
+    assert Control.objects.get(reference="AC-01").schedules.count() == 1
     assert Schedule.objects.count() == 14  # 11 activities + 3 certification audits
     assert Occurrence.objects.filter(events__isnull=False).distinct().count() == first_history
 
