@@ -204,7 +204,10 @@ class ReassignForm(forms.Form):
 
 class SkipForm(forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the history, e.g. the system was decommissioned."
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Kept in the history, e.g. the system was decommissioned.",
+        # Shown as a message on the task page, away from the field: say what is missing.
+        error_messages={"required": "Say why the task is skipped: the reason is kept for the auditor."},
     )
 
 

@@ -1,7 +1,9 @@
 """Recurrence rules (iCalendar RRULE via python-dateutil) and the presets people pick from."""
 
 import datetime
+import re
 
+from dateutil.rrule import rrule as RRule
 from dateutil.rrule import rrulestr
 
 # Presets offered in the schedule form; "custom" takes any RRULE.
@@ -27,10 +29,14 @@ def _rule(rrule: str, start: datetime.date, end: datetime.date | None):
         text = text[6:]
     if "UNTIL=" in text.upper() or "DTSTART" in text.upper():
         raise RecurrenceError("Leave UNTIL and DTSTART out of the rule: use the start and end dates instead.")
+    if re.search(r"FREQ\s*=\s*(HOURLY|MINUTELY|SECONDLY)", text, re.IGNORECASE):
+        raise RecurrenceError("Tasks fall on days: use FREQ=DAILY or a longer frequency.")
     try:
         rule = rrulestr(text, dtstart=datetime.datetime.combine(start, datetime.time()), ignoretz=True)
     except (ValueError, TypeError) as exc:
         raise RecurrenceError(f"This is not a recurrence rule python-dateutil can read: {exc}") from None
+    if not isinstance(rule, RRule):  # several lines, EXDATE, RDATE…: a set, not one rule
+        raise RecurrenceError("Write one rule (FREQ=…;…) on a single line, without other iCalendar properties.")
     if end is not None:
         rule = rule.replace(until=datetime.datetime.combine(end, datetime.time()))
     return rule
@@ -53,10 +59,13 @@ def validate(rrule: str, start: datetime.date, end: datetime.date | None) -> lis
         return [start]
     rule = _rule(rrule, start, end)
     first = []
-    for day in rule:
-        first.append(day.date())
-        if len(first) == 3:
-            break
+    try:
+        for day in rule:
+            first.append(day.date())
+            if len(first) == 3:
+                break
+    except (ValueError, IndexError, OverflowError):  # dateutil finds some rules impossible only while iterating
+        raise RecurrenceError("python-dateutil cannot make dates from this rule; check its BY… parts.") from None
     if not first:
         raise RecurrenceError("This rule produces no dates between the start and the end date.")
     return first

@@ -33,7 +33,7 @@ def _month_param(request, today) -> tuple[int, int]:
         year = int(request.GET.get("year", today.year))
         month = int(request.GET.get("month", today.month))
         datetime.date(year, month, 1)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, no such month, or a year too big for a date
         raise Http404("No such month.") from None
     if not 2000 <= year <= 2100:
         raise Http404("No such month.")
@@ -243,7 +243,10 @@ def schedule_edit(request, pk: int):
     schedule = get_object_or_404(Schedule, pk=pk)
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():
-        services.schedule_save(schedule=schedule, by=request.user, **form.schedule_fields())
+        # is_valid() already copied the new values onto `schedule`; the service needs the stored row to see
+        # what changed (a new owner takes over the open occurrences of the previous one).
+        stored = Schedule.objects.get(pk=schedule.pk)
+        services.schedule_save(schedule=stored, by=request.user, **form.schedule_fields())
         messages.success(request, "Schedule saved; open occurrences ahead follow it, done ones are unchanged.")
         return redirect("maintenance:schedule", schedule.pk)
     return render(request, "maintenance/schedule_form.html", {"form": form, "title": f"Edit: {schedule.title}"})
