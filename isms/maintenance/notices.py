@@ -5,7 +5,8 @@ that is due today, and writes one Notice row per (occurrence, slot, recipient) w
 transaction that queues its delivery. Only the latest applicable reminder is written, so after days of
 downtime an owner gets one reminder, not one per missed day. `deliver()` claims a notice with a
 conditional update before sending and marks it sent only when the mail server accepted it; a failed
-send is retried, and unsent notices are re-queued by the next scan, so none is lost.
+send keeps the claim for a growing pause (`retry_pause`) and is then re-queued by the scan, as is any
+notice whose queued delivery was lost, so none is lost and an outage does not flood the queue.
 """
 
 import datetime
@@ -200,6 +201,11 @@ def _still_applies(notice: Notice, today: datetime.date) -> bool:
     return True
 
 
+def retry_pause(attempts: int) -> datetime.timedelta:
+    """5 minutes after the first failure, doubling up to 6 hours: an SMTP outage does not flood the queue."""
+    return min(datetime.timedelta(minutes=5) * 2 ** (attempts - 1), datetime.timedelta(hours=6))
+
+
 def deliver(notice_id: int, now: datetime.datetime | None = None) -> str:
     """Send one notice if nobody else is sending it and it was not sent. Returns what happened."""
     now = now or timezone.now()
@@ -216,12 +222,16 @@ def deliver(notice_id: int, now: datetime.datetime | None = None) -> str:
         return "cancelled"
     try:
         build_notice_email(notice, timezone.localdate(now)).send()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any mail failure: keep the notice, try again later
+        attempts = notice.attempts + 1
+        # Hold the claim for a growing pause; the scan re-queues it once the pause is over.
         Notice.objects.filter(pk=notice_id).update(
-            claimed_until=None, attempts=notice.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+            claimed_until=now + retry_pause(attempts),
+            attempts=attempts,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
-        log.warning("Sending notice %s failed: %s", notice.key, exc)
-        raise
+        log.warning("Sending notice %s failed (attempt %s), will retry: %s", notice.key, attempts, exc)
+        return "failed"
     Notice.objects.filter(pk=notice_id).update(
         sent_at=timezone.now(), claimed_until=None, attempts=notice.attempts + 1, last_error=""
     )

@@ -1,7 +1,5 @@
 """Thin Celery tasks: each calls a domain function that works without Celery and is safe to run twice."""
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
 from . import notices, services
@@ -22,12 +20,7 @@ def weekly_digests() -> int:
     return len(notices.plan_digests())
 
 
-@shared_task(
-    name="maintenance.deliver_notice",
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    max_retries=8,
-)
+@shared_task(name="maintenance.deliver_notice")
 def deliver_notice(notice_id: int) -> str:
+    """Send one notice. A failure is recorded on the notice and retried by the scan after a pause."""
     return notices.deliver(notice_id)

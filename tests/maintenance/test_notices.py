@@ -167,13 +167,14 @@ def test_smtp_failure_is_recorded_and_the_notice_stays_unsent_until_it_goes(owne
     with mock.patch.object(notices, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
         notices.scan(today=day, now=at(day))
     notice = Notice.objects.get()
-    with (
-        mock.patch("django.core.mail.message.EmailMessage.send", side_effect=SMTPException("451 try later")),
-        pytest.raises(SMTPException),
-    ):
-        notices.deliver(notice.pk, now=at(day))
+    with mock.patch("django.core.mail.message.EmailMessage.send", side_effect=SMTPException("451 try later")):
+        assert notices.deliver(notice.pk, now=at(day)) == "failed"
     notice.refresh_from_db()
     assert notice.sent_at is None and notice.attempts == 1 and "451 try later" in notice.last_error
+    # Not retried before the pause is over, neither by a worker nor by the scan.
+    assert notices.deliver(notice.pk, now=at(day) + datetime.timedelta(minutes=2)) == "skipped"
+    assert notices.requeue_stale(at(day) + datetime.timedelta(minutes=2)) == []
+    assert notices.requeue_stale(at(day) + datetime.timedelta(minutes=6)) == [notice.pk]
     assert notices.deliver(notice.pk, now=at(day, 10)) == "sent"
     assert notices.deliver(notice.pk, now=at(day, 11)) == "skipped"
     assert len(mail.outbox) == 1
