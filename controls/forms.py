@@ -2,7 +2,7 @@ from django import forms
 
 from isms.maintenance import recurrence
 from isms.maintenance.forms import staff_users
-from isms.maintenance.recurrence import PRESETS
+from isms.maintenance.recurrence import PRESETS, month_end_safe
 from isms.organisation.forms import DateInput
 
 from .activities import TEMPLATES
@@ -52,7 +52,9 @@ class AdoptActivityForm(forms.Form):
         data = super().clean()
         spec = TEMPLATES.get(data.get("template"))
         if spec and data.get("start_date"):
-            rrule = PRESETS[data["frequency"]][1] if data.get("frequency") else spec.rrule
+            rrule = month_end_safe(
+                PRESETS[data["frequency"]][1] if data.get("frequency") else spec.rrule, data["start_date"]
+            )
             gap = recurrence.shortest_gap_days(recurrence.validate(rrule, data["start_date"], None))
             if gap is not None and max(spec.reminder_days) >= gap:
                 self.add_error(

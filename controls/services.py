@@ -4,7 +4,7 @@ import datetime
 
 from django.db import transaction
 
-from isms.maintenance.recurrence import PRESETS
+from isms.maintenance.recurrence import PRESETS, month_end_safe
 from isms.maintenance.services import schedule_save
 
 from .activities import TEMPLATES
@@ -15,7 +15,7 @@ from .models import Control
 def activity_adopt(*, control: Control, template: str, owner, start_date: datetime.date, frequency: str = "", by=None):
     """Put a periodic control activity on the calendar for this control, from a template."""
     spec = TEMPLATES[template]
-    rrule = PRESETS[frequency][1] if frequency else spec.rrule
+    rrule = month_end_safe(PRESETS[frequency][1] if frequency else spec.rrule, start_date)
     return schedule_save(
         by=by,
         subject=control,

@@ -96,7 +96,7 @@ class ScheduleForm(forms.ModelForm):
         self.fields["owner"].queryset = staff_users()
         self.fields["escalate_to"].queryset = staff_users()
         if self.instance.pk:
-            preset = next((k for k, v in recurrence.PRESETS.items() if v[1] == self.instance.rrule), "custom")
+            preset = recurrence.preset_of(self.instance.rrule)
             self.initial["recurrence"] = preset
             self.initial["custom_rrule"] = self.instance.rrule if preset == "custom" else ""
             self.initial["reminder_days_text"] = ", ".join(str(d) for d in self.instance.reminder_days)
@@ -122,7 +122,11 @@ class ScheduleForm(forms.ModelForm):
         rule = (
             (data.get("custom_rrule") or "").strip()
             if preset == "custom"
-            else recurrence.PRESETS.get(preset, ("", ""))[1]
+            else (
+                recurrence.preset_rule(preset, data["start_date"])
+                if data.get("start_date") and preset in recurrence.PRESETS
+                else ""
+            )
         )
         if preset == "custom" and not rule:
             self.add_error("custom_rrule", "Write the rule, or pick one of the presets.")

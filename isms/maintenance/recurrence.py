@@ -19,6 +19,30 @@ PRESETS: dict[str, tuple[str, str]] = {
 }
 
 
+def _month_end_clause(day: int) -> str:
+    return f";BYMONTHDAY={','.join(str(d) for d in range(28, day + 1))};BYSETPOS=-1"
+
+
+def preset_rule(key: str, start: datetime.date) -> str:
+    """The preset's RRULE for a schedule starting on `start`.
+
+    A plain monthly rule started on the 29th–31st skips the months that are too short (31 Jan → 31 Mar);
+    people mean "that day, or the month's last day when it is shorter", so the rule says so."""
+    return month_end_safe(PRESETS[key][1] or "", start)
+
+
+def month_end_safe(rule: str, start: datetime.date) -> str:
+    if rule.startswith("FREQ=MONTHLY") and "BYDAY" not in rule and "BYMONTHDAY" not in rule and start.day > 28:
+        rule += _month_end_clause(start.day)
+    return rule
+
+
+def preset_of(rrule: str) -> str:
+    """Which preset a stored rule came from ("custom" if none)."""
+    base = rrule.split(";BYMONTHDAY=28", 1)[0] if ";BYMONTHDAY=28" in rrule and rrule.endswith("BYSETPOS=-1") else rrule
+    return next((k for k, v in PRESETS.items() if v[1] is not None and v[1] == base), "custom")
+
+
 class RecurrenceError(ValueError):
     """The rule cannot be read or makes no dates."""
 
@@ -77,9 +101,10 @@ def shortest_gap_days(dates: list[datetime.date]) -> int | None:
 
 
 def describe(rrule: str) -> str:
-    for label, rule in PRESETS.values():
-        if rule is not None and rule == rrule:
-            return label
+    key = preset_of(rrule)
+    if key != "custom":
+        label = PRESETS[key][0]
+        return f"{label} (or the month's last day)" if "BYSETPOS=-1" in rrule else label
     return rrule or "Once"
 
 

@@ -367,3 +367,23 @@ def test_edit_view_keeps_done_occurrences(client_as, compliance, owner):
     assert feb.remind_from == D(2026, 2, 3)
     page = client.get(reverse("maintenance:schedule", args=[schedule.pk]), follow=True).content.decode()
     assert "done ones are unchanged" in page
+
+
+def test_monthly_from_the_31st_falls_on_the_last_day_of_shorter_months():
+    rule = recurrence.preset_rule("monthly", datetime.date(2027, 1, 31))
+    dates = recurrence.occurrence_dates(rule, datetime.date(2027, 1, 31), None, datetime.date(2027, 5, 31))
+    assert dates == [
+        datetime.date(2027, 1, 31),
+        datetime.date(2027, 2, 28),
+        datetime.date(2027, 3, 31),
+        datetime.date(2027, 4, 30),
+        datetime.date(2027, 5, 31),
+    ]
+    assert recurrence.preset_of(rule) == "monthly"
+    assert recurrence.describe(rule) == "Every month (or the month's last day)"
+    quarterly = recurrence.preset_rule("quarterly", datetime.date(2027, 8, 30))
+    assert recurrence.occurrence_dates(quarterly, datetime.date(2027, 8, 30), None, datetime.date(2028, 3, 1)) == [
+        datetime.date(2027, 8, 30),
+        datetime.date(2027, 11, 30),
+        datetime.date(2028, 2, 29),
+    ]
