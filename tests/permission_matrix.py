@@ -82,4 +82,21 @@ MATRIX: list[Entry] = [
         kwargs=lambda o: {"token": __import__("isms.maintenance.feeds", fromlist=["_"]).organisation_feed().token},
     ),
     Entry("maintenance:calendar_pdf", STAFF, kwargs=lambda o: {"year": 2026}),
+    # Evidence pages (evidence/views.py). "evidence" is a file on the owner's task, submitted by the owner; owners
+    # reach it, viewers read but never add or correct, only administrators delete. Auditors: their portal only.
+    Entry("evidence:detail", STAFF, kwargs=lambda o: {"pk": o["evidence"].pk}),
+    Entry("evidence:correct", MANAGERS | {Role.OWNER}, kwargs=lambda o: {"pk": o["evidence"].pk}),
+    Entry("evidence:delete", frozenset({Role.ADMIN}), kwargs=lambda o: {"pk": o["evidence"].pk}),
+    Entry(
+        "evidence:create", MANAGERS | {Role.OWNER}, kwargs=lambda o: {"target": "occurrence", "pk": o["occurrence"].pk}
+    ),
+    Entry("evidence:create", MANAGERS | {Role.OWNER}, kwargs=lambda o: {"target": "control", "pk": o["control"].pk}),
+    Entry(
+        "evidence:create",
+        MANAGERS | {Role.OWNER},
+        kwargs=lambda o: {"target": "requirement", "pk": o["requirement"].pk},
+    ),
+    # Coverage: "control" is the owner's and "requirement" is mapped to it, so the owner sees both.
+    Entry("evidence:control_coverage", STAFF, kwargs=lambda o: {"pk": o["control"].pk}),
+    Entry("evidence:requirement_coverage", STAFF, kwargs=lambda o: {"pk": o["requirement"].pk}),
 ]

@@ -1,0 +1,37 @@
+"""Evidence in Django admin: readable, never changed or deleted there. Submitted evidence is immutable; a
+correction is a new version and deletion goes through evidence_delete() (an administrator, a reason, a
+tombstone), which the admin's delete would bypass."""
+
+from django.contrib import admin
+from django.db import models
+
+from .models import EvidenceItem
+
+
+@admin.register(EvidenceItem)
+class EvidenceItemAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "type",
+        "version",
+        "source",
+        "submitted_by",
+        "submitted_at",
+        "effective_date",
+        "deleted_at",
+    ]
+    list_filter = ["type", "source", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "original_name", "sha256"]
+    date_hierarchy = "submitted_at"
+    list_select_related = ["submitted_by"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    raw_id_fields = ["occurrence", "control", "requirement", "supersedes", "submitted_by", "deleted_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,163 @@
+"""Forms for the evidence pages: adding evidence (or a corrected version), deleting it, filtering the library
+and choosing a coverage period."""
+
+from django import forms
+from django.conf import settings
+from django.core.validators import URLValidator
+
+from controls.models import Control, Requirement
+from isms.accounts.models import Department, User
+from isms.organisation.forms import DateInput
+
+from .coverage import MAX_PERIOD_DAYS
+from .models import EvidenceItem
+from .selectors import LibraryFilters
+from .services import safe_name
+from .validation import UploadRejected, allowed_summary, check_upload
+
+
+class EvidenceForm(forms.Form):
+    """A file, a link or a note, with the dates it applies to. What it is evidence for comes from the URL."""
+
+    type = forms.ChoiceField(
+        label="Kind of evidence", choices=EvidenceItem.Type.choices, initial="file", widget=forms.RadioSelect
+    )
+    title = forms.CharField(max_length=255, required=False, help_text="Defaults to the file name, address or note.")
+    file = forms.FileField(required=False)
+    url = forms.CharField(label="Address", max_length=1000, required=False, help_text="A ticket, report or dashboard.")
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    effective_date = forms.DateField(
+        required=False, widget=DateInput(), help_text="The date it takes effect (e.g. the scan's date); today if empty."
+    )
+    period_start = forms.DateField(required=False, widget=DateInput(), help_text="Start of the period it covers.")
+    period_end = forms.DateField(required=False, widget=DateInput(), help_text="End of the period it covers.")
+    expires_on = forms.DateField(
+        required=False, widget=DateInput(), help_text="A renewal task is put on the calendar for this date."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limit is read when the form is made, so a changed setting shows in the help text.
+        self.fields["file"].help_text = f"Accepted: {allowed_summary()}. At most {settings.EVIDENCE_MAX_UPLOAD_MB} MB."
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if upload:
+            try:
+                check_upload(upload, safe_name(upload.name))
+            except UploadRejected as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return upload
+
+    def clean_url(self):
+        url = self.cleaned_data["url"].strip()
+        if url:
+            try:
+                URLValidator(schemes=["http", "https"])(url)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"{url} is not a web address (http:// or https://).") from None
+        return url
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("type")
+        needed = {
+            "file": ("file", "Choose a file."),
+            "link": ("url", "Give the address."),
+            "note": ("note", "Write the note."),
+        }
+        if kind in needed:
+            name, message = needed[kind]
+            value = data.get(name)
+            if isinstance(value, str):
+                value = value.strip()
+            if not value and name not in self.errors:
+                self.add_error(name, message)
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", "The period ends before it starts.")
+        return data
+
+    def service_kwargs(self) -> dict:
+        """What the evidence services take from this form (the kind picks the service)."""
+        d = self.cleaned_data
+        dates = {k: d.get(k) for k in ("effective_date", "period_start", "period_end", "expires_on")}
+        return {"title": d.get("title", ""), **dates}
+
+
+class DeleteForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept on record with the hash of the deleted file, for the auditor.",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give the reason for deleting this evidence.")
+        return reason
+
+
+def _submitters():
+    return User.objects.filter(is_active=True).exclude(role="auditor").order_by("first_name", "last_name", "username")
+
+
+class LibraryFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, help_text="Title or file name")
+    control = forms.ModelChoiceField(queryset=Control.objects.all(), required=False, empty_label="Any control")
+    requirement = forms.ModelChoiceField(
+        label="Framework requirement",
+        queryset=Requirement.objects.filter(retired=False).select_related("framework"),
+        required=False,
+        empty_label="Any requirement",
+    )
+    submitted_by = forms.ModelChoiceField(
+        label="Submitted by", queryset=_submitters(), required=False, empty_label="Anyone"
+    )
+    department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False, empty_label="Any department")
+    date_from = forms.DateField(label="Effective from", required=False, widget=DateInput())
+    date_to = forms.DateField(label="Effective to", required=False, widget=DateInput())
+    source = forms.ChoiceField(choices=[("", "Any source"), *EvidenceItem.Source.choices], required=False)
+    type = forms.ChoiceField(label="Kind", choices=[("", "Any kind"), *EvidenceItem.Type.choices], required=False)
+    all_versions = forms.BooleanField(label="Include superseded and deleted", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["submitted_by"].queryset = _submitters()
+        self.fields["control"].label_from_instance = lambda c: f"{c.reference} {c.name}"
+        self.fields["requirement"].label_from_instance = lambda r: f"{r.framework.name} · {r.identifier} {r.title}"
+        for name, f in self.fields.items():
+            if name == "all_versions":
+                f.widget.attrs["class"] = "form-check-input"
+            elif isinstance(f.widget, forms.Select):
+                f.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                f.widget.attrs["class"] = "form-control form-control-sm"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end is before the start.")
+        return data
+
+    def filters(self) -> LibraryFilters:
+        """The valid filters; an invalid one is left out (its error shows next to it)."""
+        self.is_valid()
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
+        data["q"] = (data.get("q") or "").strip()
+        return LibraryFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(widget=DateInput(attrs={"class": "form-control form-control-sm"}))
+    end = forms.DateField(widget=DateInput(attrs={"class": "form-control form-control-sm"}))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise forms.ValidationError("The period ends before it starts.")
+            if (end - start).days >= MAX_PERIOD_DAYS:
+                raise forms.ValidationError("Choose a period of five years or less.")
+        return data

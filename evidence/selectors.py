@@ -1,0 +1,164 @@
+"""Read-side queries for the evidence pages: who may read which evidence (one rule, used everywhere), who
+may add or correct it, and the library's filtered list. Each list is built in a fixed number of queries."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from isms.accounts.roles import Role
+
+from .models import EvidenceItem
+
+
+def evidence_visible_to(user) -> QuerySet[EvidenceItem]:
+    """The evidence a user may read, deleted and superseded versions included.
+
+    Managers and viewers read everything. A control owner reads what they submitted, the evidence on their
+    own tasks and the evidence on the controls they own. Auditors read nothing here: their portal grants an
+    engagement's scope. Every evidence page and the download start from this queryset, so an id outside it
+    is a 404, and ids cannot be probed."""
+    qs = EvidenceItem.objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return qs.none()
+    if user.is_manager or user.role == Role.VIEWER:
+        return qs
+    if user.role == Role.OWNER:
+        return qs.filter(Q(submitted_by=user) | Q(occurrence__owner=user) | Q(control__owner=user))
+    return qs.none()
+
+
+def control_of(occurrence):
+    """The control whose periodic activity produced this task, if any: evidence on the task counts for it."""
+    from controls.models import Control
+
+    schedule = occurrence.schedule
+    if schedule.subject_type_id and schedule.subject_type_id == ContentType.objects.get_for_model(Control).pk:
+        return Control.objects.filter(pk=schedule.subject_id).first()
+    return None
+
+
+def may_add_evidence(user, *, occurrence=None, control=None, requirement=None) -> bool:
+    """Managers add evidence to anything; a control owner to their own task or control, or to a requirement
+    one of their controls satisfies. Viewers and auditors never add evidence."""
+    if user.is_manager:
+        return True
+    if user.role != Role.OWNER:
+        return False
+    if occurrence is not None:
+        return occurrence.owner_id == user.pk
+    if control is not None:
+        return control.owner_id == user.pk
+    if requirement is not None:
+        return requirement.controls.filter(owner=user).exists()
+    return False
+
+
+def may_correct(user, item: EvidenceItem) -> bool:
+    """Managers, the person who submitted it, and the owner of what it is evidence for may add a corrected
+    version (whether this item can still be corrected is `is_correctable`)."""
+    if user.is_manager:
+        return True
+    if user.role != Role.OWNER:
+        return False
+    return (
+        item.submitted_by_id == user.pk
+        or (item.occurrence_id is not None and item.occurrence.owner_id == user.pk)
+        or (item.control_id is not None and item.control.owner_id == user.pk)
+    )
+
+
+def is_correctable(item: EvidenceItem) -> bool:
+    """Only the newest version of live evidence takes a correction."""
+    return not item.is_deleted and not EvidenceItem.objects.filter(supersedes=item).exists()
+
+
+# --- the library ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LibraryFilters:
+    """What the library is narrowed to; every field optional."""
+
+    q: str = ""
+    control: object = None
+    requirement: object = None
+    submitted_by: object = None
+    department: object = None
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    source: str = ""
+    type: str = ""
+    all_versions: bool = False
+
+
+def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[EvidenceItem]:
+    """The evidence library for `user`: their reach, narrowed by `filters`, newest first, with everything a
+    row shows joined in (the query count does not grow with the rows)."""
+    from controls.models import Control
+
+    f = filters or LibraryFilters()
+    qs = evidence_visible_to(user).select_related(
+        "submitted_by", "deleted_by", "control", "requirement__framework", "occurrence"
+    )
+    qs = qs.annotate(is_superseded=Exists(EvidenceItem.objects.filter(supersedes=OuterRef("pk"))))
+    if not f.all_versions:
+        qs = qs.live()
+    if f.q:
+        qs = qs.filter(Q(title__icontains=f.q) | Q(original_name__icontains=f.q))
+    control_type = None
+    if f.control is not None or f.requirement is not None:
+        control_type = ContentType.objects.get_for_model(Control)
+    if f.control is not None:
+        # Evidence filed for the control, or on a task of one of its periodic activities.
+        qs = qs.filter(
+            Q(control=f.control)
+            | Q(occurrence__schedule__subject_type=control_type, occurrence__schedule__subject_id=f.control.pk)
+        )
+    if f.requirement is not None:
+        # Evidence for the requirement itself counts, and so does every mapped control's evidence.
+        mapped = Control.objects.filter(requirements=f.requirement).values("pk")
+        qs = qs.filter(
+            Q(requirement=f.requirement)
+            | Q(control__in=mapped)
+            | Q(occurrence__schedule__subject_type=control_type, occurrence__schedule__subject_id__in=mapped)
+        )
+    if f.submitted_by is not None:
+        qs = qs.filter(submitted_by=f.submitted_by)
+    if f.department is not None:
+        qs = qs.filter(Q(control__department=f.department) | Q(occurrence__department=f.department))
+    if f.date_from:
+        qs = qs.filter(effective_date__gte=f.date_from)
+    if f.date_to:
+        qs = qs.filter(effective_date__lte=f.date_to)
+    if f.source:
+        qs = qs.filter(source=f.source)
+    if f.type:
+        qs = qs.filter(type=f.type)
+    return qs.order_by("-submitted_at", "-pk")
+
+
+def evidence_detail(user, pk: int) -> EvidenceItem:
+    """One item within the user's reach, with its targets and the people on it; raises DoesNotExist otherwise."""
+    return (
+        evidence_visible_to(user)
+        .select_related(
+            "submitted_by",
+            "deleted_by",
+            "control__owner",
+            "requirement__framework",
+            "occurrence__owner",
+            "occurrence__schedule",
+            "supersedes",
+        )
+        .get(pk=pk)
+    )
+
+
+def versions_around(user, item: EvidenceItem) -> tuple[EvidenceItem | None, EvidenceItem | None]:
+    """The previous and the next version of an item, each only if the user may read it."""
+    visible = evidence_visible_to(user)
+    previous = visible.filter(pk=item.supersedes_id).first() if item.supersedes_id else None
+    following = visible.filter(supersedes=item).first()
+    return previous, following

@@ -1,0 +1,258 @@
+"""Coverage: a control's (or a requirement's) year of tasks as a strip, with the gaps visible, the summary
+a person reads first, and a table of the same tasks; built in a fixed number of queries."""
+
+import datetime
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evidence import coverage
+from evidence.services import evidence_add_link, evidence_add_note
+from isms.maintenance.models import Occurrence
+from isms.maintenance.services import mark_missed, occurrence_complete, occurrence_skip, schedule_materialise
+from tests.evidence.conftest import TODAY, D, add_file, at, upload
+from tests.factories import make_certificate, make_control, make_requirement, make_schedule
+
+YEAR = {"start": "2025-03-01", "end": "2026-02-28"}
+FIRST_DUE = D(2025, 3, 15)
+
+
+class Strips(HTMLParser):
+    """Reads the strips as a browser lays them out: per strip, its marks and segments with their classes and
+    positions (percent of the period's width)."""
+
+    def __init__(self, body: str):
+        super().__init__()
+        self.strips = []
+        self.feed(body)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        classes = (a.get("class") or "").split()
+        if "cov-strip" in classes:
+            self.strips.append({"marks": [], "segments": []})
+        elif self.strips and ("cov-mark" in classes or "cov-seg" in classes):
+            left = float(re.search(r"left: ([\d.]+)%", a["style"]).group(1))
+            width = re.search(r"width: ([\d.]+)%", a["style"])
+            kind = "marks" if "cov-mark" in classes else "segments"
+            self.strips[-1][kind].append(
+                {"classes": classes, "left": left, "width": float(width.group(1)) if width else None}
+            )
+
+
+def monthly(owner, control, title="Monthly access review", start=FIRST_DUE):
+    return make_schedule(owner=owner, title=title, start_date=start, subject=control, today=start)
+
+
+@pytest.fixture
+def year(clock, owner, compliance):
+    """AC-01's monthly review over March 2025 – February 2026, seen on 10 March 2026: six on time, one five
+    days late, one missed, one skipped, one done without evidence, one with two files, one late."""
+    control = make_control(owner, reference="AC-01")
+    schedule = monthly(owner, control)
+    occs = {o.due_date.month: o for o in schedule.occurrences.filter(due_date__lte=D(2026, 2, 28))}
+    assert len(occs) == 12
+    for month in (3, 4, 5, 6, 7, 8):
+        occurrence_complete(occurrence=occs[month], by=owner, files=[upload()], now=at(occs[month].due_date))
+    occurrence_complete(occurrence=occs[9], by=owner, files=[upload()], now=at(D(2025, 9, 20)))
+    occurrence_skip(occurrence=occs[11], by=compliance, reason="Identity provider migration froze all accounts")
+    occurrence_complete(occurrence=occs[12], by=owner, now=at(D(2025, 12, 15)))  # no evidence
+    occurrence_complete(occurrence=occs[1], by=owner, files=[upload(), upload("b.txt")], now=at(D(2026, 1, 14)))
+    occurrence_complete(occurrence=occs[2], by=owner, files=[upload()], now=at(D(2026, 2, 17)))
+    mark_missed(TODAY)  # October was never done
+    # Evidence filed for the control itself: one in the period, one before it, one corrected (counts once).
+    evidence_add_note(
+        note="Access policy v3 approved", by=compliance, source="web", control=control, effective_date=D(2025, 6, 1)
+    )
+    evidence_add_note(note="Old policy", by=compliance, source="web", control=control, effective_date=D(2024, 12, 1))
+    v1 = evidence_add_link(
+        url="https://wiki.example.com/joiners", by=owner, source="web", control=control, effective_date=D(2025, 10, 1)
+    )
+    evidence_add_link(
+        url="https://wiki.example.com/joiners-v2", by=owner, source="web", supersedes=v1, effective_date=D(2025, 10, 1)
+    )
+    return {"control": control, "schedule": schedule, "occs": occs}
+
+
+def test_a_year_of_a_control_as_a_strip_with_its_gaps(client, compliance, year):
+    client.force_login(compliance)
+    response = client.get(reverse("evidence:control_coverage", args=[year["control"].pk]), YEAR)
+    body = response.content.decode()
+    assert response.status_code == 200
+
+    summary = "10 of 11 done, 8 on time, 2 late, 1 missed; 1 skipped; 12 pieces of evidence"
+    assert summary in body
+    assert "2 gaps" in body
+
+    (strip,) = Strips(body).strips
+    marks = strip["marks"]
+    assert len(marks) == 12
+    statuses = [next(c[4:] for c in m["classes"] if c.startswith("cov-") and c != "cov-mark") for m in marks]
+    assert statuses == ["done_on_time"] * 6 + [
+        "done_late",
+        "missed",
+        "skipped",
+        "done_on_time",
+        "done_on_time",
+        "done_late",
+    ]
+    # Positioned by date over the 365 days of the period, in order.
+    assert marks[0]["left"] == pytest.approx(14.5 / 365 * 100, abs=0.01)
+    assert marks[-1]["left"] == pytest.approx(
+        (D(2026, 2, 15) - D(2025, 3, 1)).days * 100 / 365 + 0.5 * 100 / 365, abs=0.01
+    )
+    assert [m["left"] for m in marks] == sorted(m["left"] for m in marks)
+    assert "no-evidence" in marks[9]["classes"]  # done in December without evidence
+    # The gaps: the stretch up to the missed October task and the one up to December's, hatched.
+    gaps = [s for s in strip["segments"] if "cov-seg-gap" in s["classes"]]
+    assert len(gaps) == 2
+    sep, octo, nov, dec = (year["occs"][m].due_date for m in (9, 10, 11, 12))
+    period = coverage.Period(D(2025, 3, 1), D(2026, 2, 28))
+    assert gaps[0]["left"] == pytest.approx(period.edge(sep + datetime.timedelta(days=1)), abs=0.01)
+    assert gaps[0]["left"] + gaps[0]["width"] == pytest.approx(period.edge(octo + datetime.timedelta(days=1)), abs=0.01)
+    assert gaps[1]["left"] == pytest.approx(period.edge(nov + datetime.timedelta(days=1)), abs=0.01)
+    kinds = [next(c[8:] for c in s["classes"] if c.startswith("cov-seg-")) for s in strip["segments"]]
+    assert kinds == ["covered"] * 6 + ["late", "gap", "skipped", "gap", "covered", "late"]
+    # The legend and the accessible table of the same tasks.
+    for label in ("Done on time", "Done late", "Missed or overdue", "Skipped", "Still to come", "Gap: no evidence"):
+        assert label in body
+    table = body[body.index("<table") : body.index("</table>")]
+    assert table.count("<tr") == 13
+    assert "5 days late" in table and "Not done" in table and "table-danger" in table
+    # Direct evidence: the policy and the corrected wiki page, not the old policy nor version 1.
+    assert "Access policy v3 approved" in body and "joiners-v2" in body
+    assert "Old policy" not in body and 'wiki.example.com/joiners"' not in body
+
+
+def test_the_coverage_selector_counts_what_the_page_shows(compliance, year):
+    period = coverage.Period(D(2025, 3, 1), D(2026, 2, 28))
+    result = coverage.control_coverage(control=year["control"], period=period, user=compliance, today=TODAY)
+    s = result.summary
+    assert (s.done, s.expected, s.on_time, s.late, s.missed, s.skipped, s.ahead, s.gaps, s.evidence) == (
+        10,
+        11,
+        8,
+        2,
+        1,
+        1,
+        0,
+        2,
+        12,
+    )
+    assert [m.timing for m in result.strips[0].marks][6:9] == ["5 days late", "Not done", "Skipped"]
+
+
+def test_upcoming_tasks_are_outlined_and_not_counted_as_expected(client, compliance, year):
+    schedule_materialise(schedule=year["schedule"], today=TODAY)  # the daily job has kept the horizon ahead
+    client.force_login(compliance)
+    body = client.get(
+        reverse("evidence:control_coverage", args=[year["control"].pk]), {"start": "2026-01-01", "end": "2026-06-30"}
+    ).content.decode()
+    (strip,) = Strips(body).strips
+    classes = [m["classes"] for m in strip["marks"]]
+    assert len(classes) == 6  # 15 January – 15 June
+    assert "cov-due" in classes[2]  # 15 March: reminders have started
+    assert all("cov-upcoming" in c for c in classes[3:])
+    kinds = [next(c[8:] for c in s["classes"] if c.startswith("cov-seg-")) for s in strip["segments"]]
+    assert kinds == ["covered", "late", "ahead", "ahead", "ahead", "ahead"]
+    assert "2 of 2 done, 1 on time, 1 late; 4 still to come; 3 pieces of evidence" in body
+    assert 'class="cov-today"' in body
+
+
+def test_requirement_coverage_aggregates_its_controls(client, compliance, owner, other_owner, clock):
+    access = make_requirement(identifier="5.15", title="Access control")
+    identity = make_requirement(identifier="5.16", title="Identity management")
+    ac = make_control(owner, reference="AC-01", requirements=[access, identity])
+    iam = make_control(other_owner, reference="IAM-01", requirements=[access])
+    for control, who in ((ac, owner), (iam, other_owner)):
+        schedule = monthly(who, control, title=f"{control.reference} review", start=D(2025, 12, 1))
+        for occ in schedule.occurrences.filter(due_date__lt=TODAY):
+            occurrence_complete(occurrence=occ, by=who, files=[upload()], now=at(occ.due_date))
+    add_file(compliance, control=ac, effective_date=D(2026, 1, 5))  # AC-01's own evidence: counts for both
+    add_file(compliance, requirement=access, effective_date=D(2026, 1, 6))  # only for 5.15
+    # Filed for 5.15 and on one of AC-01's tasks: counted once, on the task (so for 5.16 too).
+    task = Occurrence.objects.filter(schedule__title="AC-01 review").earliest("due_date")
+    add_file(compliance, requirement=access, occurrence=task, control=ac, effective_date=D(2026, 1, 7))
+    period = {"start": "2025-12-01", "end": "2026-02-28"}
+    client.force_login(compliance)
+
+    body = client.get(reverse("evidence:requirement_coverage", args=[access.pk]), period).content.decode()
+    assert len(Strips(body).strips) == 2 and "AC-01 review" in body and "IAM-01 review" in body
+    assert "6 of 6 done, 6 on time; 9 pieces of evidence" in body  # 3 tasks × 2 controls + 1 more on a task + 2 direct
+
+    body = client.get(reverse("evidence:requirement_coverage", args=[identity.pk]), period).content.decode()
+    assert len(Strips(body).strips) == 1 and "IAM-01 review" not in body
+    assert "3 of 3 done, 3 on time; 5 pieces of evidence" in body  # AC-01's 3 tasks (4 files) + its own evidence
+
+    # An owner sees the part they own, and is told so.
+    client.force_login(owner)
+    body = client.get(reverse("evidence:requirement_coverage", args=[access.pk]), period).content.decode()
+    assert len(Strips(body).strips) == 1 and "Showing the 1 of 2 mapped controls that you own" in body
+
+
+def test_the_default_period_is_the_year_before_the_next_external_audit(client, compliance, owner, clock):
+    control = make_control(owner)
+    url = reverse("evidence:control_coverage", args=[control.pk])
+    client.force_login(compliance)
+    body = client.get(url).content.decode()  # no certificate yet: the last 12 months
+    assert "11 Mar 2025 – 10 Mar 2026: the last 12 months" in body
+
+    certificate = make_certificate(issue_date=D(2025, 6, 1))
+    audit = certificate.audits.get(kind="surveillance_1")
+    assert audit.planned_date == D(2026, 5, 1)
+    body = client.get(url).content.decode()
+    assert "1 May 2025 – 30 Apr 2026: the 12 months before the surveillance audit (year 1) on 1 May 2026" in body
+    assert 'value="2025-05-01"' in body and 'value="2026-04-30"' in body
+    default = coverage.default_period(TODAY)
+    assert (default.start, default.end) == (D(2025, 5, 1), D(2026, 4, 30))
+    # On the audit's day it is still the next one; the day after, the second surveillance audit is.
+    assert coverage.default_period(D(2026, 5, 1)).end == D(2026, 4, 30)
+    nxt = certificate.audits.get(kind="surveillance_2").planned_date
+    assert coverage.default_period(D(2026, 5, 2)).end == nxt - datetime.timedelta(days=1)
+
+
+def test_a_bad_period_falls_back_to_the_default_with_a_message(client, compliance, owner, clock):
+    control = make_control(owner)
+    client.force_login(compliance)
+    url = reverse("evidence:control_coverage", args=[control.pk])
+    body = client.get(url, {"start": "2026-02-01", "end": "2025-01-01"}).content.decode()
+    assert "The period ends before it starts." in body and "the last 12 months" in body
+    body = client.get(url, {"start": "2010-01-01", "end": "2026-01-01"}).content.decode()
+    assert "five years or less" in body
+    body = client.get(url, {"start": "not a date", "end": "2026-01-01"}).content.decode()
+    assert "the last 12 months" in body
+    assert "no periodic activity" in body
+
+
+def test_coverage_takes_the_same_number_of_queries_for_one_or_many_tasks(client, compliance, owner, clock):
+    few = make_control(owner, reference="FEW-01")
+    monthly(owner, few, start=D(2025, 12, 1))
+    many = make_control(owner, reference="MANY-01")
+    for n in range(3):
+        schedule = make_schedule(
+            owner=owner,
+            title=f"Weekly {n}",
+            rrule="FREQ=WEEKLY",
+            start_date=D(2025, 3, 1),
+            subject=many,
+            today=D(2025, 3, 1),
+        )
+        for occ in schedule.occurrences.filter(due_date__lt=TODAY)[:20]:
+            occurrence_complete(occurrence=occ, by=owner, files=[upload()], now=at(occ.due_date))
+    add_file(compliance, control=many, effective_date=D(2025, 6, 1))
+    client.force_login(compliance)
+
+    def queries(control):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("evidence:control_coverage", args=[control.pk]), YEAR)
+        assert response.status_code == 200
+        return len(ctx.captured_queries), response.content.decode()
+
+    few_count, few_body = queries(few)
+    many_count, many_body = queries(many)
+    assert len(Strips(many_body).strips) == 3 and len(Strips(many_body).strips[0]["marks"]) == 53
+    assert many_count == few_count

@@ -1,0 +1,146 @@
+"""The evidence library: search and filters each narrow the list, 50 to a page, in a fixed number of queries."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from evidence.models import EvidenceItem
+from evidence.services import evidence_add_file, evidence_add_link, evidence_add_note, evidence_delete
+from tests.evidence.conftest import D, upload
+from tests.factories import make_control, make_requirement
+
+
+def listed(client, **params) -> set[int]:
+    response = client.get(reverse("evidence:index"), params)
+    assert response.status_code == 200
+    return {item.pk for item in response.context["page"].object_list}
+
+
+@pytest.fixture
+def library(world, owner, other_owner, compliance, admin_user):
+    """Besides the world's two files: a link on Olga's control from the API, a note on a requirement mapped to
+    her control via an emailed task link, a corrected report and a deleted one."""
+    gdpr = make_requirement(framework_code="gdpr", identifier="Art. 28", title="Processor")
+    world["theirs"].requirements.add(gdpr)
+    api_link = evidence_add_link(
+        url="https://ci.example.com/runs/77",
+        title="CI dependency scan",
+        by=compliance,
+        source="api",
+        control=world["theirs"],
+        effective_date=D(2025, 6, 1),
+    )
+    dpa_note = evidence_add_note(
+        note="DPA signed with the payroll processor",
+        by=compliance,
+        source="task_link",
+        requirement=gdpr,
+        effective_date=D(2026, 2, 1),
+        period_start=D(2026, 1, 1),
+        period_end=D(2026, 12, 31),
+    )
+    old = evidence_add_file(
+        upload=upload("firewall-old.txt"),
+        title="Firewall review",
+        by=owner,
+        source="web",
+        control=world["mine"],
+        effective_date=D(2025, 11, 3),
+    )
+    new = evidence_add_file(
+        upload=upload("firewall-new.txt"),
+        title="Firewall review",
+        by=owner,
+        source="web",
+        supersedes=old,
+        effective_date=D(2025, 11, 3),
+    )
+    gone = evidence_add_note(note="Payroll export (wrong file)", by=owner, source="web", control=world["mine"])
+    evidence_delete(item=gone, by=admin_user, reason="Personal data uploaded by mistake")
+    return {**world, "gdpr": gdpr, "api_link": api_link, "dpa_note": dpa_note, "old": old, "new": new, "gone": gone}
+
+
+def test_each_filter_narrows_the_list(client, compliance, owner, other_owner, library):
+    L = library
+    client.force_login(compliance)
+    live = {L["mine_file"].pk, L["theirs_file"].pk, L["api_link"].pk, L["dpa_note"].pk, L["new"].pk}
+    assert listed(client) == live
+    assert listed(client, q="firewall") == {L["new"].pk}
+    assert listed(client, q="HR-01.txt") == {L["theirs_file"].pk}  # the original file name
+    assert listed(client, control=L["mine"].pk) == {L["mine_file"].pk, L["new"].pk}
+    assert listed(client, control=L["theirs"].pk) == {L["theirs_file"].pk, L["api_link"].pk}
+    # A requirement: its own evidence and that of every mapped control (GDPR Art. 28 is mapped to HR-01).
+    assert listed(client, requirement=L["gdpr"].pk) == {L["dpa_note"].pk, L["theirs_file"].pk, L["api_link"].pk}
+    assert listed(client, requirement=L["requirement"].pk) == {L["mine_file"].pk, L["new"].pk}
+    assert listed(client, submitted_by=other_owner.pk) == {L["theirs_file"].pk}
+    assert listed(client, department=other_owner.department.pk) == {L["theirs_file"].pk, L["api_link"].pk}
+    assert listed(client, date_from="2026-01-01", date_to="2026-02-28") == {L["dpa_note"].pk}
+    assert listed(client, date_from="2026-03-10") == {L["mine_file"].pk, L["theirs_file"].pk}  # completed today
+    assert listed(client, date_from="2025-06-01", date_to="2025-12-31") == {L["api_link"].pk, L["new"].pk}
+    assert listed(client, source="api") == {L["api_link"].pk}
+    assert listed(client, source="task_link") == {L["dpa_note"].pk}
+    assert listed(client, type="link") == {L["api_link"].pk}
+    assert listed(client, type="note") == {L["dpa_note"].pk}
+    assert listed(client, all_versions="on") == live | {L["old"].pk, L["gone"].pk}
+    assert listed(client, all_versions="on", q="firewall") == {L["old"].pk, L["new"].pk}
+    # Filters combine.
+    assert listed(client, control=L["mine"].pk, type="file", submitted_by=owner.pk, q="firewall") == {L["new"].pk}
+    # A filter that makes no sense is shown as an error and left out, not a crash.
+    response = client.get(reverse("evidence:index"), {"control": "999999", "date_from": "yesterday"})
+    assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_rows_show_versions_and_tombstones(client, compliance, library):
+    client.force_login(compliance)
+    body = client.get(reverse("evidence:index"), {"all_versions": "on"}).content.decode()
+    assert "Superseded" in body and "Deleted" in body and ">v2<" in body
+    for item in ("old", "new", "gone", "api_link"):
+        assert reverse("evidence:detail", args=[library[item].pk]) in body
+
+
+def test_pagination_fifty_to_a_page_keeping_the_filters(client, compliance, world):
+    for n in range(120):
+        evidence_add_note(note=f"Daily log check {n}", by=compliance, source="api", control=world["mine"])
+    client.force_login(compliance)
+    first = client.get(reverse("evidence:index"), {"source": "api"})
+    assert len(first.context["page"].object_list) == 50 and first.context["page"].paginator.count == 120
+    body = first.content.decode()
+    assert "Page 1 of 3" in body and "?source=api&page=2" in body
+    last = client.get(reverse("evidence:index"), {"source": "api", "page": 3})
+    assert len(last.context["page"].object_list) == 20
+    pages = [client.get(reverse("evidence:index"), {"source": "api", "page": p}).context["page"] for p in (1, 2, 3)]
+    seen = [item.pk for page in pages for item in page.object_list]
+    assert len(seen) == len(set(seen)) == 120  # every item once, none twice
+    assert client.get(reverse("evidence:index"), {"page": "999"}).status_code == 200  # the last page instead
+
+
+def test_the_library_takes_the_same_number_of_queries_for_few_or_many_items(client, compliance, owner, world):
+    client.force_login(compliance)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("evidence:index"), {"all_versions": "on"})
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    few = queries()
+    other = make_control(owner, reference="BC-01", requirements=[make_requirement(identifier="8.13", title="Backup")])
+    for n in range(30):
+        item = evidence_add_file(
+            upload=upload(f"restore-{n}.txt"), by=owner, source="web", control=other, occurrence=world["mine_occ"]
+        )
+        evidence_add_note(note=f"fixed {n}", by=compliance, source="web", supersedes=item)
+    assert EvidenceItem.objects.count() > 60
+    assert queries() == few
+
+
+def test_owner_sees_the_filters_but_only_their_reach(client, owner, library):
+    client.force_login(owner)
+    assert listed(client, control=library["theirs"].pk) == set()
+    assert listed(client, all_versions="on") == {
+        library["mine_file"].pk,
+        library["old"].pk,
+        library["new"].pk,
+        library["gone"].pk,
+    }
