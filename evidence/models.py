@@ -104,3 +104,90 @@ class EvidenceItem(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class ApiToken(models.Model):
+    """A secret that lets a script act as one user through the evidence API, within its scopes.
+
+    Only the SHA-256 of the secret is stored: the secret is shown once, when the token is made, and a
+    lookup by hash needs no comparison that could leak timing. A "service" token is simply one that acts
+    for a service account (a staff user who cannot sign in with a password). Revoked and expired tokens
+    stay as rows, so the record of who could push evidence, and when, survives."""
+
+    class Scope(models.TextChoices):
+        EVIDENCE_WRITE = "evidence:write", "Push evidence (and read back evidence in reach)"
+        TASKS_READ = "tasks:read", "Read my open tasks"
+        TASKS_WRITE = "tasks:write", "Complete my tasks"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “Monthly scan upload on scanner-01”.")
+    prefix = models.CharField(max_length=8, help_text="The secret's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def state_label(self, now=None) -> str:
+        """What the token list shows: Revoked, Expired or Active."""
+        if self.is_revoked:
+            return "Revoked"
+        return "Expired" if self.is_expired(now) else "Active"
+
+    def refusal(self, now=None) -> str | None:
+        """Why this token may not be used now, in words the script's author can act on; None if it may."""
+        if self.revoked_at is not None:
+            return f"This token was revoked on {timezone.localtime(self.revoked_at):%d %B %Y at %H:%M}."
+        if self.is_expired(now):
+            return f"This token expired on {timezone.localtime(self.expires_at):%d %B %Y at %H:%M}."
+        return None
+
+    def has_scope(self, *scopes: str) -> bool:
+        """True if the token carries any of `scopes`."""
+        return any(scope in self.scopes for scope in scopes)
+
+
+class IdempotencyRecord(models.Model):
+    """The answer an API write gave for a client's Idempotency-Key, so a retry replays it instead of acting twice.
+
+    Written in the same transaction as the write itself: either both exist or neither does. The
+    fingerprint (SHA-256 over method, path, body fields and the hashes of uploaded files) tells a true retry
+    from a different request that reuses the key. Only successful answers are kept: a refused request left
+    nothing behind, so the client may fix it and send it again under the same key."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

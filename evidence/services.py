@@ -183,7 +183,10 @@ def _targets(targets: dict) -> dict:
 
 
 def _renewal_task(item: EvidenceItem) -> None:
-    """Evidence with an expiry puts a renewal task on the calendar for its owner."""
+    """Evidence with an expiry puts a renewal task on the calendar for its owner; a correction retires the
+    renewal task of the version it replaces."""
+    if item.supersedes_id:
+        _retire_renewal(item.supersedes, item)
     if not item.expires_on:
         return
     from isms.maintenance.models import Kind
@@ -203,6 +206,32 @@ def _renewal_task(item: EvidenceItem) -> None:
         description=f"The evidence “{item.title}” expires on {item.expires_on:%d %B %Y}. Collect a current version "
         "and add it as a correction of the old one.",
     )
+
+
+def _retire_renewal(old: EvidenceItem, new: EvidenceItem) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from isms.maintenance.models import Occurrence, OccurrenceEvent, Schedule
+
+    schedules = Schedule.objects.filter(
+        subject_type=ContentType.objects.get_for_model(EvidenceItem), subject_id=old.pk, active=True
+    )
+    for schedule in schedules:
+        open_ones = schedule.occurrences.filter(state__in=[Occurrence.State.OPEN, Occurrence.State.MISSED])
+        for occ in open_ones:
+            occ.state = Occurrence.State.SKIPPED
+            occ.skip_reason = f"Replaced by version {new.version} of the evidence."
+            occ.link_version += 1
+            occ.save(update_fields=["state", "skip_reason", "link_version"])
+            OccurrenceEvent.objects.create(
+                occurrence=occ,
+                action=OccurrenceEvent.Action.SKIPPED,
+                actor=new.submitted_by,
+                via="system",
+                note=occ.skip_reason,
+            )
+        schedule.active = False
+        schedule.save(update_fields=["active"])
 
 
 @transaction.atomic

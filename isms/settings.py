@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     # Project apps: what ties the domain together.
     "isms.core",
     "isms.accounts",
@@ -253,3 +256,31 @@ TASK_LINK_DAYS = env_int("TASK_LINK_DAYS", 45)  # how long an emailed task link 
 NOTICE_SCAN_SECONDS = env_int("NOTICE_SCAN_SECONDS", 60)  # how often beat looks for notices to send
 DIGEST_UPCOMING_DAYS = env_int("DIGEST_UPCOMING_DAYS", 28)  # how far ahead the weekly digest looks
 EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)  # largest evidence file accepted
+
+# The evidence API (evidence/api/, docs/api.md): bearer tokens only, JSON only. Browser sessions are not
+# accepted, so the API needs no CSRF token; the schema and its docs page are public (they hold no data).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["evidence.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "evidence.api.parsers.SafeMultiPartParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "evidence.api.views.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ISMS tracker evidence API",
+    "DESCRIPTION": "Push evidence, read your open tasks and complete them. Authenticate with an API token "
+    "(`Authorization: Bearer <token>`) made under API tokens (/api/tokens/). See docs/api.md.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,  # file fields appear as binary uploads in request bodies
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

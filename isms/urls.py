@@ -18,6 +18,7 @@ urlpatterns = [
     path("controls/", include("controls.urls")),
     path("evidence/", include("evidence.urls")),
     path("audits/", include("audits.urls")),
+    path("api/", include("evidence.api.urls")),
     # Django admin signs in through our login page, so lockout and messages apply there too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),

@@ -99,4 +99,25 @@ MATRIX: list[Entry] = [
     # Coverage: "control" is the owner's and "requirement" is mapped to it, so the owner sees both.
     Entry("evidence:control_coverage", STAFF, kwargs=lambda o: {"pk": o["control"].pk}),
     Entry("evidence:requirement_coverage", STAFF, kwargs=lambda o: {"pk": o["requirement"].pk}),
+    # API tokens (evidence/api/token_views.py): each their own; managers see and may revoke anyone's.
+    Entry("api:tokens", STAFF),
+    Entry("api:token_create", STAFF),
+    Entry(
+        "api:token_revoke",
+        MANAGERS | {Role.OWNER},
+        method="post",
+        kwargs=lambda o: {
+            "pk": __import__("evidence.api.services", fromlist=["_"])
+            .token_create(user=o["owner"], by=o["owner"], name="matrix", scopes=["tasks:read"])[0]
+            .pk
+        },
+    ),
+    # The API takes bearer tokens only (tests/api/ checks scopes and reach): a browser session, signed in
+    # or not, is always 401. The schema and its docs are public.
+    Entry("api:evidence_create", PUBLIC, method="post", public_ok=(401,)),
+    Entry("api:evidence_detail", PUBLIC, kwargs=lambda o: {"pk": o["evidence"].pk}, public_ok=(401,)),
+    Entry("api:tasks", PUBLIC, public_ok=(401,)),
+    Entry("api:task_complete", PUBLIC, method="post", kwargs=lambda o: {"pk": o["occurrence"].pk}, public_ok=(401,)),
+    Entry("api:schema", PUBLIC, public_ok=(200,)),
+    Entry("api:docs", PUBLIC, public_ok=(200,)),
 ]

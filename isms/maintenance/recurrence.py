@@ -100,12 +100,54 @@ def shortest_gap_days(dates: list[datetime.date]) -> int | None:
     return min(gaps) if gaps else None
 
 
+_UNITS = {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month", "YEARLY": "year"}
+_DAYS = {
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
+}
+_NTH = {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}
+_MONTHS = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
 def describe(rrule: str) -> str:
+    """The rule in words for people: "Every 3 months on day 15", "First Monday of Jan, Apr, Jul, Oct"."""
     key = preset_of(rrule)
     if key != "custom":
         label = PRESETS[key][0]
         return f"{label} (or the month's last day)" if "BYSETPOS=-1" in rrule else label
-    return rrule or "Once"
+    if not rrule:
+        return "Once"
+    try:
+        parts = dict(p.split("=", 1) for p in rrule.upper().removeprefix("RRULE:").split(";") if "=" in p)
+        unit = _UNITS[parts["FREQ"]]
+    except (KeyError, ValueError):
+        return rrule
+    interval = int(parts.get("INTERVAL", "1") or 1)
+    text = f"Every {unit}" if interval == 1 else f"Every {interval} {unit}s"
+    if "BYDAY" in parts:
+        days = []
+        for token in parts["BYDAY"].split(","):
+            nth, code = token[:-2], token[-2:]
+            name = _DAYS.get(code, code)
+            days.append(f"{_NTH.get(nth.lstrip('+'), nth)} {name}" if nth else name)
+        text += (
+            " on the " + ", ".join(days) if any(t[:-2] for t in parts["BYDAY"].split(",")) else " on " + ", ".join(days)
+        )
+    if "BYMONTHDAY" in parts and "BYSETPOS" not in parts:
+        text += f" on day {parts['BYMONTHDAY']}"
+    if "BYMONTH" in parts:
+        try:
+            text += " in " + ", ".join(_MONTHS[int(m)] for m in parts["BYMONTH"].split(","))
+        except (ValueError, IndexError):
+            return rrule
+    if "COUNT" in parts:
+        text += f", {parts['COUNT']} times"
+    return text
 
 
 def _dt(day: datetime.date) -> datetime.datetime:

@@ -387,3 +387,20 @@ def test_monthly_from_the_31st_falls_on_the_last_day_of_shorter_months():
         datetime.date(2027, 11, 30),
         datetime.date(2028, 2, 29),
     ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=MONTHLY;BYMONTHDAY=5", "Every month on day 5"),
+        ("FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=15", "Every 3 months on day 15"),
+        ("FREQ=MONTHLY;COUNT=11;BYMONTHDAY=25", "Every month on day 25, 11 times"),
+        ("FREQ=MONTHLY;BYDAY=1MO", "Every month on the first Monday"),
+        ("FREQ=WEEKLY;BYDAY=MO,WE", "Every week on Monday, Wednesday"),
+        ("FREQ=YEARLY;BYMONTH=3", "Every year in Mar"),
+        ("FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=1MO", "First Monday of each quarter"),
+        ("", "Once, on the start date"),
+    ],
+)
+def test_rules_are_described_in_words(rule, words):
+    assert recurrence.describe(rule) == words

@@ -1,0 +1,42 @@
+"""The schema and the interactive docs are public and the docs page loads nothing from outside (no CDN)."""
+
+import re
+
+from django.contrib.staticfiles import finders
+from rest_framework.test import APIClient
+
+
+def test_the_schema_is_served_without_a_token(db):
+    response = APIClient().get("/api/schema/?format=json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["components"]["securitySchemes"]["bearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["bearerToken"]["description"],
+    }
+    assert set(schema["paths"]) == {
+        "/api/v1/evidence/",
+        "/api/v1/evidence/{id}/",
+        "/api/v1/tasks/",
+        "/api/v1/tasks/{id}/complete/",
+    }
+
+
+def test_a_bad_token_does_not_keep_anyone_from_the_schema(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer nonsense")
+    assert client.get("/api/schema/").status_code == 200
+
+
+def test_the_docs_page_uses_only_our_own_static_files(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/api/schema/" in page
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets, page
+    for url in assets:
+        assert url.startswith("/static/drf_spectacular_sidecar/"), url
+        assert finders.find(url.removeprefix("/static/")), f"{url} is not among the static files"
+    assert "cdn" not in page.lower() and "https://" not in page

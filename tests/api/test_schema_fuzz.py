@@ -1,0 +1,89 @@
+"""Schemathesis against the OpenAPI schema, in process through the WSGI app, with a manager's token: every
+operation, valid and invalid inputs, and no answer may be a server error. Bounded to a few hundred requests."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+
+from evidence.services import evidence_add_note
+from tests.factories import make_control, make_requirement, make_schedule
+
+EXAMPLES = 40  # per operation and mode: 4 operations × 2 modes × 40 ≈ 320 requests, well under a minute
+
+
+@pytest.fixture
+def wsgi_app(db):
+    """The real WSGI app, inside the test's transaction (as Django's test client does, keep the connection open)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def real_ids(compliance, owner, stored_files):
+    """Something real to aim at, so valid requests get past the id checks and into the writes."""
+    control = make_control(owner, requirements=[make_requirement()])
+    occurrences = list(make_schedule(compliance).occurrences.values_list("pk", flat=True))
+    evidence = evidence_add_note(note="seed", by=owner, source="web", control=control)
+    return {
+        "control": control.pk,
+        "requirement": control.requirements.get().pk,
+        "occurrence": occurrences,
+        "evidence": evidence.pk,
+    }
+
+
+def _aim(case, ids: dict) -> None:
+    """Point the ids of a generated valid request at real objects (invalid requests are left as generated)."""
+    if isinstance(case.body, dict):
+        for field in ("control", "requirement"):
+            if isinstance(case.body.get(field), int):
+                case.body[field] = ids[field]
+        if isinstance(case.body.get("occurrence"), int):
+            case.body["occurrence"] = ids["occurrence"][case.body["occurrence"] % len(ids["occurrence"])]
+    if case.path_parameters and "id" in case.path_parameters:
+        tasks = "/tasks/" in case.operation.path
+        case.path_parameters["id"] = ids["occurrence"][-1] if tasks else ids["evidence"]
+
+
+def test_the_schema_is_public_and_valid_openapi(wsgi_app):
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
+    labels = sorted(result.ok().label for result in schema.get_all_operations())
+    assert labels == [
+        "GET /api/v1/evidence/{id}/",
+        "GET /api/v1/tasks/",
+        "POST /api/v1/evidence/",
+        "POST /api/v1/tasks/{id}/complete/",
+    ]
+
+
+@pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
+def test_no_generated_request_causes_a_server_error(wsgi_app, api, compliance, real_ids, mode):
+    headers = {"Authorization": f"Bearer {api(compliance).secret}"}
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy(generation_mode=mode))
+        @hypothesis_settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case):
+            if mode == schemathesis.GenerationMode.POSITIVE:
+                _aim(case, real_ids)
+            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+
+        check()
