@@ -5,7 +5,7 @@ tombstone), which the admin's delete would bypass."""
 from django.contrib import admin
 from django.db import models
 
-from .models import EvidenceItem
+from .models import ApiToken, EvidenceItem
 
 
 @admin.register(EvidenceItem)
@@ -34,4 +34,20 @@ class EvidenceItemAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are made and revoked on the token pages; here they are only read (the secret is never stored)."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -252,3 +252,12 @@ def evidence_delete(*, item: EvidenceItem, by, reason: str) -> EvidenceItem:
         transaction.on_commit(lambda: item.file.storage.delete(stored))
     item.refresh_from_db()
     return item
+
+
+def idempotency_records_prune(*, older_than_days: int = 30) -> int:
+    """Forget API answers kept for retries once no sane client would retry any more."""
+    from .models import IdempotencyRecord
+
+    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

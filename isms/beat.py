@@ -20,6 +20,11 @@ BEAT_SCHEDULE: dict = {
         "task": "maintenance.materialise",
         "schedule": crontab(hour=2, minute=15),
     },
+    # API answers kept for Idempotency-Key retries are forgotten after 30 days.
+    "prune-idempotency-records": {
+        "task": "evidence.prune_idempotency_records",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Monday morning: each owner's open and upcoming work; the compliance team's overdue list.
     "weekly-digests": {
         "task": "maintenance.weekly_digests",
