@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import soa_urls, views
 
 app_name = "controls"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("frameworks/", views.framework_list, name="frameworks"),
     path("frameworks/<slug:code>/", views.framework_detail, name="framework"),
     path("requirements/<int:pk>/", views.requirement_detail, name="requirement"),
+    *soa_urls.urlpatterns,
 ]

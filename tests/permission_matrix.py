@@ -23,6 +23,23 @@ class Entry:
     public_ok: tuple = (200, 302)  # for PUBLIC entries: the statuses an unprivileged visitor may get
 
 
+def _soa_entry(objs: dict):
+    """A working SoA line of the Annex A framework "requirement" belongs to."""
+    from controls.models import SoAEntry
+    from controls.soa import soa_entries_ensure
+
+    soa_entries_ensure(objs["requirement"].framework)
+    return SoAEntry.objects.get(requirement=objs["requirement"])
+
+
+def _soa_version(objs: dict):
+    """An approved SoA version (the second, so it has a previous one to compare with)."""
+    from controls.soa import soa_approve
+
+    soa_approve(framework=objs["requirement"].framework, by=objs["compliance"])
+    return soa_approve(framework=objs["requirement"].framework, by=objs["compliance"])
+
+
 MATRIX: list[Entry] = [
     Entry("dashboard", ALL),
     Entry("health", PUBLIC),
@@ -120,4 +137,16 @@ MATRIX: list[Entry] = [
     Entry("api:task_complete", PUBLIC, method="post", kwargs=lambda o: {"pk": o["occurrence"].pk}, public_ok=(401,)),
     Entry("api:schema", PUBLIC, public_ok=(200,)),
     Entry("api:docs", PUBLIC, public_ok=(200,)),
+    # Statement of Applicability (controls/soa_views.py): staff read it and its versions; managers edit and approve.
+    Entry("controls:soa", STAFF),
+    Entry("controls:soa_entry", STAFF, kwargs=lambda o: {"pk": _soa_entry(o).pk}),
+    Entry("controls:soa_entry_edit", MANAGERS, kwargs=lambda o: {"pk": _soa_entry(o).pk}),
+    Entry("controls:soa_approve", MANAGERS),
+    Entry("controls:soa_approve", MANAGERS, method="post"),
+    Entry("controls:soa_versions", STAFF),
+    Entry("controls:soa_version", STAFF, kwargs=lambda o: {"pk": _soa_version(o).pk}),
+    Entry("controls:soa_diff", STAFF, kwargs=lambda o: {"pk": _soa_version(o).pk}),
+    Entry("controls:soa_version_pdf", STAFF, kwargs=lambda o: {"pk": _soa_version(o).pk}),
+    Entry("controls:soa_version_csv", STAFF, kwargs=lambda o: {"pk": _soa_version(o).pk}),
+    Entry("controls:soa_version_xlsx", STAFF, kwargs=lambda o: {"pk": _soa_version(o).pk}),
 ]

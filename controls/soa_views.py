@@ -1,0 +1,217 @@
+"""Statement of Applicability pages: the working SoA (staff read, managers edit a line, inline with htmx or
+on a page of its own), approval as a frozen version, the versions, what changed, and the exports."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from isms.accounts.roles import MANAGERS, STAFF
+from isms.core.permissions import role_required
+from isms.organisation.models import Organisation
+
+from . import soa
+from .models import ImplementationStatus, SoAEntry, SoAVersion
+
+# The SoA's two small forms live with its views (controls/forms.py holds the controls' own forms).
+
+
+class SoAEntryForm(forms.ModelForm):
+    """One SoA line. An exclusion must say why; an excluded line's status is recorded as "not applicable"."""
+
+    applicable = forms.TypedChoiceField(
+        label="Applicable",
+        choices=[(True, "Yes: included"), (False, "No: excluded")],
+        coerce=lambda value: value in (True, "True"),
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    status = forms.ChoiceField(
+        label="Implementation status",
+        choices=[(v, label) for v, label in ImplementationStatus.choices if v != ImplementationStatus.NOT_APPLICABLE],
+        help_text="For an included control. An excluded one is recorded as “Not applicable”.",
+    )
+
+    class Meta:
+        model = SoAEntry
+        fields = ["applicable", "justification", "status"]
+        widgets = {"justification": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "justification": "Why it is included (a risk, a law, a contract) or why it is excluded. "
+            "Required for an exclusion."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.status == ImplementationStatus.NOT_APPLICABLE:
+            self.initial["status"] = soa.suggested_status(c.status for c in self.instance.requirement.controls.all())
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("applicable") is False and not cleaned.get("justification", "").strip():
+            self.add_error(
+                "justification",
+                "An excluded control needs a justification: say why it does not apply to your organisation.",
+            )
+        return cleaned
+
+
+def _overview(framework, entries: list[SoAEntry]) -> dict:
+    """The counts, the approval state, the changes since the last approval and the exclusions that block the
+    next one: the top of the working SoA and of the approval page (and swapped in by htmx after an edit)."""
+    current = soa.snapshot_lines(entries)
+    latest = soa.latest_version(framework)
+    return {
+        "framework": framework,
+        "summary": soa.summary(current),
+        "latest": latest,
+        "pending": soa.soa_diff(latest.entries, current) if latest else None,
+        "unjustified": soa.unjustified_exclusions(entries),
+    }
+
+
+@role_required(STAFF)
+def soa_page(request):
+    """The working SoA: every Annex A control grouped by theme; managers edit a line in place."""
+    framework = soa.soa_framework()
+    if framework is None:
+        return render(request, "controls/soa.html", {"framework": None, "load_command": soa.LOAD_COMMAND})
+    soa.soa_entries_ensure(framework)
+    entries = soa.soa_lines(framework)
+    groups: dict[str, list[SoAEntry]] = {}
+    for entry in entries:
+        groups.setdefault(entry.requirement.group or "Requirements", []).append(entry)
+    context = _overview(framework, entries)
+    context["groups"] = list(groups.items())
+    return render(request, "controls/soa.html", context)
+
+
+@role_required(STAFF)
+def soa_entry(request, pk: int):
+    """One working line as a table row (htmx: the "cancel" of an inline edit); a browser goes to the SoA."""
+    entry = get_object_or_404(SoAEntry, pk=pk)
+    if not request.htmx:
+        return redirect(f"{reverse('controls:soa')}#entry-{entry.pk}")
+    return render(request, "controls/soa_row.html", {"entry": soa.soa_line(entry.pk)})
+
+
+@role_required(MANAGERS)
+def soa_entry_edit(request, pk: int):
+    """Edit one line: with htmx the row turns into a form and back; without it, a page of its own."""
+    entry = get_object_or_404(SoAEntry.objects.select_related("requirement__framework"), pk=pk)
+    form = SoAEntryForm(request.POST or None, instance=entry)
+    if request.method == "POST" and form.is_valid():
+        soa.soa_entry_update(entry=entry, by=request.user, **form.cleaned_data)
+        if request.htmx:
+            context = {
+                "entry": soa.soa_line(entry.pk),
+                "oob_summary": True,
+                **_overview(entry.requirement.framework, soa.soa_lines(entry.requirement.framework)),
+            }
+            return render(request, "controls/soa_row.html", context)
+        messages.success(request, f"SoA line {entry.requirement.identifier} saved.")
+        return redirect(f"{reverse('controls:soa')}#entry-{entry.pk}")
+    context = {"entry": soa.soa_line(entry.pk), "form": form}
+    template = "controls/soa_row_form.html" if request.htmx else "controls/soa_entry_form.html"
+    return render(request, template, context)
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Optional: what changed and why, e.g. “annual review after the risk assessment”.",
+    )
+
+
+@role_required(MANAGERS)
+def soa_approve(request):
+    """Approve the working SoA as the next version, after seeing what changed since the last one."""
+    framework = soa.soa_framework()
+    if framework is None:
+        messages.info(request, "Load the Annex A catalogue first: the Statement of Applicability is kept against it.")
+        return redirect("controls:soa")
+    form = ApproveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = soa.soa_approve(framework=framework, by=request.user, note=form.cleaned_data["note"])
+        except soa.SoAApprovalRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, f"Version {version.number} of the Statement of Applicability is approved.")
+            return redirect("controls:soa_version", version.pk)
+    soa.soa_entries_ensure(framework)
+    context = _overview(framework, soa.soa_lines(framework))
+    context["form"] = form
+    return render(request, "controls/soa_approve.html", context)
+
+
+@role_required(STAFF)
+def soa_versions(request):
+    framework = soa.soa_framework()
+    versions = (
+        SoAVersion.objects.filter(framework=framework).select_related("approved_by").defer("entries")
+        if framework
+        else SoAVersion.objects.none()
+    )
+    return render(request, "controls/soa_versions.html", {"framework": framework, "versions": versions})
+
+
+def _version(pk: int) -> SoAVersion:
+    return get_object_or_404(SoAVersion.objects.select_related("framework", "approved_by"), pk=pk)
+
+
+@role_required(STAFF)
+def soa_version(request, pk: int):
+    """An approved version exactly as approved: every line comes from its frozen snapshot."""
+    version = _version(pk)
+    return render(
+        request,
+        "controls/soa_version.html",
+        {
+            "version": version,
+            "previous": version.previous(),
+            "groups": soa.group_lines(version.entries),
+            "summary": soa.summary(version.entries),
+            "approver": soa.approver_name(version),
+        },
+    )
+
+
+@role_required(STAFF)
+def soa_diff(request, pk: int):
+    """What changed in this version since the one before it."""
+    version = _version(pk)
+    previous = version.previous()
+    diff = soa.soa_diff(previous.entries, version.entries) if previous else None
+    return render(request, "controls/soa_diff.html", {"version": version, "previous": previous, "diff": diff})
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@role_required(STAFF)
+def soa_version_pdf(request, pk: int):
+    version = _version(pk)
+    pdf = soa.soa_pdf(version, organisation=Organisation.current())
+    return _download(pdf, "application/pdf", soa.export_filename(version, "pdf"))
+
+
+@role_required(STAFF)
+def soa_version_csv(request, pk: int):
+    version = _version(pk)
+    return _download(soa.soa_csv(version), "text/csv; charset=utf-8", soa.export_filename(version, "csv"))
+
+
+@role_required(STAFF)
+def soa_version_xlsx(request, pk: int):
+    version = _version(pk)
+    return _download(
+        soa.soa_xlsx(version),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        soa.export_filename(version, "xlsx"),
+    )
