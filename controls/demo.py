@@ -118,3 +118,36 @@ def demo_controls(*, users: dict[str, User], today: datetime.date) -> None:
         if schedule_title:
             # The demo calendar's activity becomes this control's activity (its evidence then counts for it).
             Schedule.objects.filter(title=schedule_title).update(subject_type=control_type, subject_id=control.pk)
+    _demo_soa(users)
+
+
+# Annex A controls the demo organisation excludes, with the reason an auditor expects to read.
+EXCLUSIONS = {
+    "7.12": "No cabling of our own: the London office is a serviced office and production runs in AWS.",
+    "8.30": "No development is outsourced; all code is written by employees (see HR contracts).",
+}
+JUSTIFICATIONS = {
+    "5.15": "Risk R-03 (unauthorised access to customer data); contractual requirement in customer DPAs.",
+    "8.8": "Risk R-07 (exploitation of known vulnerabilities in the SaaS platform).",
+    "8.13": "Risk R-05 (loss of customer data); contractual RPO of 24 hours.",
+}
+
+
+def _demo_soa(users: dict[str, User]) -> None:
+    """A working SoA with justifications and two exclusions, approved once by the compliance manager."""
+    from . import soa
+    from .models import SoAEntry
+
+    framework = soa.soa_framework()
+    if framework is None:
+        return
+    soa.soa_entries_ensure(framework)
+    for ident, reason in {**JUSTIFICATIONS, **EXCLUSIONS}.items():
+        excluded = ident in EXCLUSIONS
+        SoAEntry.objects.filter(requirement__framework=framework, requirement__identifier=ident).update(
+            applicable=not excluded,
+            justification=reason,
+            **({"status": ImplementationStatus.NOT_APPLICABLE} if excluded else {}),
+        )
+    if not framework.soa_versions.exists():
+        soa.soa_approve(framework=framework, by=users["compliance"], note="First SoA after the certification audit.")

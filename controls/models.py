@@ -112,6 +112,9 @@ class SoAVersion(models.Model):
     framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="soa_versions")
     number = models.PositiveIntegerField()
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_by_name = models.CharField(
+        max_length=300, blank=True, help_text="The approver's name as it was at approval, frozen with the version."
+    )
     approved_at = models.DateTimeField()
     note = models.TextField(blank=True, help_text="What changed and why.")
     entries = models.JSONField(help_text="Frozen lines: identifier, title, group, applicable, justification…")
@@ -122,6 +125,11 @@ class SoAVersion(models.Model):
 
     def __str__(self) -> str:
         return f"SoA version {self.number}"
+
+    @property
+    def approver(self) -> str:
+        """Who approved it, as named at the time."""
+        return self.approved_by_name or self.approved_by.get_full_name() or self.approved_by.username
 
     def previous(self) -> "SoAVersion | None":
         return SoAVersion.objects.filter(framework=self.framework, number__lt=self.number).order_by("-number").first()

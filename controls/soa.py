@@ -186,6 +186,7 @@ def soa_approve(*, framework: Framework, by, note: str = "") -> SoAVersion:
         framework=framework,
         number=last + 1,
         approved_by=by,
+        approved_by_name=by.get_full_name() or by.username,
         approved_at=timezone.now(),
         note=note.strip(),
         entries=snapshot_lines(entries),
@@ -398,8 +399,7 @@ def soa_xlsx(version: SoAVersion) -> bytes:
 
 
 def approver_name(version: SoAVersion) -> str:
-    user = version.approved_by
-    return user.get_full_name() or user.username
+    return version.approver
 
 
 def summary(lines: Iterable[dict]) -> dict:

@@ -389,3 +389,13 @@ def test_the_soa_page_takes_a_constant_number_of_queries(client_as, annex_a, com
     many = queries_for_the_soa_page(client)
 
     assert few == many
+
+
+def test_the_approvers_name_is_frozen_with_the_version(client_as, annex_a, approver, viewer):
+    version = soa.soa_approve(framework=annex_a, by=approver, note="First approval")
+    approver.first_name, approver.last_name = "Alice", "Married-Name"
+    approver.save(update_fields=["first_name", "last_name"])
+    version.refresh_from_db()
+    assert version.approver == "Alice Approver"
+    page = client_as(viewer).get(reverse("controls:soa_versions")).content.decode()
+    assert "Alice Approver" in page and "Married-Name" not in page
