@@ -192,10 +192,14 @@ def occurrence_complete(
     )
     control = _control_of(occ)
     with files_removed_on_error():
+        # Evidence from a task takes effect on the day the task was done.
+        done_on = timezone.localdate(now)
         for upload in files:
-            evidence_add_file(upload=upload, by=by, source=source, occurrence=occ, control=control)
+            evidence_add_file(
+                upload=upload, by=by, source=source, occurrence=occ, control=control, effective_date=done_on
+            )
         for url in links:
-            evidence_add_link(url=url, by=by, source=source, occurrence=occ, control=control)
+            evidence_add_link(url=url, by=by, source=source, occurrence=occ, control=control, effective_date=done_on)
     occ.state = Occurrence.State.DONE
     occ.completed_at = now
     occ.completed_on = timezone.localdate(now)

@@ -75,8 +75,13 @@ def test_each_filter_narrows_the_list(client, compliance, owner, other_owner, li
     assert listed(client, requirement=L["requirement"].pk) == {L["mine_file"].pk, L["new"].pk}
     assert listed(client, submitted_by=other_owner.pk) == {L["theirs_file"].pk}
     assert listed(client, department=other_owner.department.pk) == {L["theirs_file"].pk, L["api_link"].pk}
-    assert listed(client, date_from="2026-01-01", date_to="2026-02-28") == {L["dpa_note"].pk}
-    assert listed(client, date_from="2026-03-10") == {L["mine_file"].pk, L["theirs_file"].pk}  # completed today
+    assert listed(client, date_from="2026-01-01", date_to="2026-02-28") == {
+        L["dpa_note"].pk,
+        L["mine_file"].pk,
+        L["theirs_file"].pk,
+    }
+    # A task's evidence takes effect on the day the task was done (4 Feb), not the day it was filed.
+    assert listed(client, date_from="2026-02-04", date_to="2026-02-04") == {L["mine_file"].pk, L["theirs_file"].pk}
     assert listed(client, date_from="2025-06-01", date_to="2025-12-31") == {L["api_link"].pk, L["new"].pk}
     assert listed(client, source="api") == {L["api_link"].pk}
     assert listed(client, source="task_link") == {L["dpa_note"].pk}
