@@ -1,0 +1,5 @@
+"""Benchmarks for the maintenance calendar's hot paths (`make bench`; results in docs/benchmarks.md).
+
+Not tests: they build a large calendar in a database of their own and time the notice scan, the calendar
+pages and the daily materialisation against it. See benchmarks/run.py.
+"""
