@@ -7,7 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 
 from .models import Occurrence
 
@@ -47,16 +48,31 @@ class Day:
     in_month: bool
     is_today: bool
     occurrences: list = field(default_factory=list)
+    more: int = 0  # tasks due that day beyond the ones shown
 
 
 def month_grid(qs, year: int, month: int, today: datetime.date, per_day: int = 4) -> list[list[Day]]:
-    """Weeks (Monday first) of the month, each day with its occurrences, from one query."""
+    """Weeks (Monday first) of the month, each day with at most `per_day` occurrences and a count of the rest.
+
+    The first `per_day` of each day are picked in SQL (a row number per due date), so a month with thousands
+    of tasks renders as fast as a quiet one; "+N more" links to the agenda for that day."""
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
     first, last = weeks[0][0], weeks[-1][-1]
+    in_grid = qs.filter(due_date__range=(first, last))
+    ranked = in_grid.annotate(
+        rank=Window(RowNumber(), partition_by=F("due_date"), order_by=[F("title").asc(), F("pk").asc()])
+    ).filter(rank__lte=per_day)
     by_day = defaultdict(list)
-    for occ in qs.filter(due_date__range=(first, last)).order_by("due_date", "title"):
+    for occ in ranked.order_by("due_date", "title", "pk"):
         by_day[occ.due_date].append(occ)
-    return [[Day(d, d.month == month, d == today, by_day.get(d, [])) for d in week] for week in weeks]
+    totals = dict(in_grid.order_by().values_list("due_date").annotate(n=Count("pk")))
+    return [
+        [
+            Day(d, d.month == month, d == today, by_day.get(d, []), more=totals.get(d, 0) - len(by_day.get(d, [])))
+            for d in week
+        ]
+        for week in weeks
+    ]
 
 
 def status_counts(qs, today: datetime.date) -> dict[str, int]:

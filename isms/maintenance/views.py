@@ -20,6 +20,7 @@ from .forms import CalendarFilterForm, CompleteForm, ReassignForm, ReopenForm, S
 from .models import Occurrence, Schedule, TaskLinkUse
 
 SESSION_GRANTS = "task_link_grants"
+MY_LATE_SHOWN = 50
 
 
 def _filtered(request, today):
@@ -90,9 +91,12 @@ def agenda(request):
 def my_tasks(request):
     today = timezone.localdate()
     mine = selectors.calendar_queryset().filter(owner=request.user)
+    late = mine.overdue(today).order_by("-due_date")
     context = {
         "today": today,
-        "late": mine.overdue(today).order_by("due_date"),
+        # Years of missed history must not make the page grow: the most recent late work, and a count.
+        "late": late[:MY_LATE_SHOWN],
+        "late_total": late.count(),
         "due": mine.due(today).order_by("due_date"),
         "upcoming": mine.upcoming(today).filter(due_date__lte=today + datetime.timedelta(days=90)).order_by("due_date"),
         "recent": mine.filter(

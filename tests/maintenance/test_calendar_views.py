@@ -480,3 +480,14 @@ def test_evidence_download_is_for_people_who_may_see_the_task(client_as, owner, 
 
     assert client_as(other_owner).get(url).status_code == 404
     assert client_as(auditor).get(url).status_code == 403
+
+
+def test_a_busy_day_shows_four_tasks_and_a_link_to_the_rest(client_as, compliance, owner):
+    day = timezone.localdate() + datetime.timedelta(days=3)
+    for n in range(7):
+        make_schedule(owner=owner, title=f"Check {n}", start_date=day, rrule="")
+    body = (
+        client_as(compliance).get(reverse("maintenance:month"), {"year": day.year, "month": day.month}).content.decode()
+    )
+    assert body.count(">Check ") == 4
+    assert "+3 more" in body and f"?from={day:%Y-%m-%d}" in body
