@@ -41,11 +41,13 @@ def make_certificate(issue_date: datetime.date = datetime.date(2026, 3, 1)):
     )
 
 
-def make_schedule(owner, **fields):
-    """A monthly control activity starting today (unless given), made through the service as the UI does."""
+def make_schedule(owner, *, backfill: bool = False, **fields):
+    """A monthly control activity starting today (unless given), made through the service as the UI does.
+
+    backfill=True also makes the occurrences between the start date and `today` (history), as the demo does."""
     from django.utils import timezone
 
-    from isms.maintenance.services import schedule_save
+    from isms.maintenance.services import schedule_materialise, schedule_save
 
     values = {
         "title": "Monthly vulnerability scan",
@@ -57,7 +59,11 @@ def make_schedule(owner, **fields):
         "grace_days": 7,
         **fields,
     }
-    return schedule_save(**values)
+    schedule = schedule_save(**values)
+    if backfill:
+        today = fields.get("today") or timezone.localdate()
+        schedule_materialise(schedule=schedule, today=today, since=schedule.start_date)
+    return schedule
 
 
 def make_requirement(

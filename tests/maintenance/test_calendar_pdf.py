@@ -13,8 +13,8 @@ from pypdf import PdfReader
 
 from isms.maintenance.feeds import year_grid
 from isms.maintenance.models import Occurrence
-from isms.maintenance.services import schedule_materialise, schedule_save
 from isms.organisation.models import Organisation
+from tests import factories
 
 TODAY = datetime.date(2026, 6, 15)
 NOW = datetime.datetime(2026, 6, 15, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
@@ -36,18 +36,9 @@ def organisation(db):
 
 
 def make_schedule(owner, title, *, rrule="FREQ=MONTHLY", start=datetime.date(2026, 1, 10), kind="control_activity"):
-    schedule = schedule_save(
-        owner=owner,
-        title=title,
-        start_date=start,
-        rrule=rrule,
-        reminder_days=[14, 3, 1],
-        grace_days=7,
-        kind=kind,
-        today=TODAY,
+    return factories.make_schedule(
+        owner, title=title, rrule=rrule, start_date=start, kind=kind, today=TODAY, backfill=True
     )
-    schedule_materialise(schedule=schedule, today=TODAY, since=start)
-    return schedule
 
 
 def pdf_text(response) -> tuple[PdfReader, str]:

@@ -13,8 +13,9 @@ from icalendar import Calendar
 
 from isms.maintenance import feeds
 from isms.maintenance.models import CalendarFeed, Occurrence
-from isms.maintenance.services import schedule_materialise, schedule_save
+from isms.maintenance.services import schedule_save
 from isms.organisation.models import Organisation
+from tests import factories
 
 TODAY = datetime.date(2026, 6, 15)
 NOW = datetime.datetime(2026, 6, 15, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
@@ -27,20 +28,9 @@ def frozen():
 
 
 def make_schedule(owner, title, *, rrule="FREQ=MONTHLY", start=datetime.date(2026, 1, 10), kind="control_activity"):
-    schedule = schedule_save(
-        owner=owner,
-        title=title,
-        start_date=start,
-        rrule=rrule,
-        reminder_days=[14, 3, 1],
-        grace_days=7,
-        kind=kind,
-        by=owner,
-        today=TODAY,
+    return factories.make_schedule(
+        owner, title=title, rrule=rrule, start_date=start, kind=kind, by=owner, today=TODAY, backfill=True
     )
-    # The past too, as if the schedule had been running since its start.
-    schedule_materialise(schedule=schedule, today=TODAY, since=start)
-    return schedule
 
 
 def read(response) -> Calendar:
