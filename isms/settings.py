@@ -174,6 +174,24 @@ STORAGES = {
     },
 }
 
+# Evidence files go to an S3-compatible bucket (AWS S3, MinIO, Ceph…) when S3_BUCKET is set; otherwise to
+# MEDIA_ROOT on local disk. Either way they are only ever served through the permission-checked views.
+if env_str("S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("S3_PREFIX", "evidence-store"),
+            "default_acl": None,  # the bucket stays private
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
