@@ -5,7 +5,8 @@
                                                        # PostgreSQL: drops and recreates isms_bench there
 
 Prints a table and records it in docs/benchmarks.md (one section per run date, newest first). What the
-data set holds: benchmarks/data.py; what is measured: benchmarks/scenarios.py; targets: docs/benchmarks.md.
+data set holds: benchmarks/data.py; what is measured: benchmarks/scenarios.py; the evidence part
+(`--only evidence` to run it alone): benchmarks/evidence_bench.py; targets: docs/benchmarks.md.
 """
 
 import argparse
@@ -29,6 +30,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer runs (for trying the benchmark out)")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the scan and month view")
+    parser.add_argument(
+        "--only",
+        choices=["calendar", "evidence"],
+        help="run only the calendar benchmark or only the evidence one (default: both)",
+    )
+    parser.add_argument("--evidence-items", type=int, default=200_000, help="evidence items (200000)")
+    parser.add_argument(
+        "--evidence-schedules", type=int, default=600, help="periodic activities of controls, evidence part (600)"
+    )
+    parser.add_argument("--upload-mb", type=int, default=200, help="size of the uploaded file, evidence part (200)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (SQLite file)")
     return parser.parse_args(argv)
 
@@ -111,6 +122,21 @@ def _run(args: argparse.Namespace, tmp: Path, started: datetime.datetime, clock:
     today = timezone.localdate()
     now = timezone.now()
     people = data.make_people(rng, users=args.users)
+    if args.only != "evidence":
+        _calendar(args, clock, started, today, now, people, rng, postgres, engine_label, db_detail, load_at_start, runs)
+    if args.only != "calendar":
+        from . import evidence_bench
+
+        data.wipe_calendar()
+        evidence_bench.run(args, tmp, database, clock, today, people, rng, postgres, engine_label, db_detail)
+    return 0
+
+
+def _calendar(args, clock, started, today, now, people, rng, postgres, engine_label, db_detail, load_at_start, runs):
+    from django.conf import settings
+    from django.db import connection
+
+    from . import data, report, scenarios
 
     # 1. The small data set: the pages' query counts to compare with the large one.
     small = data.make_calendar(people, schedules=args.small_schedules, today=today, rng=rng)
@@ -193,7 +219,6 @@ def _run(args: argparse.Namespace, tmp: Path, started: datetime.datetime, clock:
         )
         path = report.update_docs(section, engine_key="postgresql" if postgres else "sqlite", day=started.date())
         print(f"\nRecorded in {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
-    return 0
 
 
 if __name__ == "__main__":
