@@ -19,8 +19,13 @@ def evidence_path(instance: "EvidenceItem", filename: str) -> str:
 
 class EvidenceQuerySet(models.QuerySet):
     def live(self):
-        """Not deleted and not superseded by a correction: what counts as evidence now."""
-        return self.filter(deleted_at__isnull=True, superseded_by__isnull=True)
+        """Not deleted and not superseded by a correction: what counts as evidence now.
+
+        Written as NOT EXISTS rather than a reverse join with IS NULL: PostgreSQL badly underestimates the
+        join's rows and then plans the rest of a library page as nested loops (9 s instead of 0.2 s on
+        200,000 items; docs/benchmarks.md)."""
+        newer = self.model._default_manager.filter(supersedes=models.OuterRef("pk"))
+        return self.filter(deleted_at__isnull=True).exclude(models.Exists(newer))
 
 
 class EvidenceItem(models.Model):
@@ -88,6 +93,7 @@ class EvidenceItem(models.Model):
             models.Index(fields=["requirement", "effective_date"]),
             models.Index(fields=["effective_date"]),
             models.Index(fields=["submitted_at"]),
+            models.Index(fields=["-submitted_at", "-id"], name="evidence_newest_first"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -256,3 +256,23 @@ def test_coverage_takes_the_same_number_of_queries_for_one_or_many_tasks(client,
     many_count, many_body = queries(many)
     assert len(Strips(many_body).strips) == 3 and len(Strips(many_body).strips[0]["marks"]) == 53
     assert many_count == few_count
+
+
+def test_many_pieces_of_direct_evidence_are_counted_and_the_newest_listed(client, compliance, owner, clock):
+    control = make_control(owner, reference="LG-01", name="Log review")
+    for n in range(25):
+        evidence_add_note(
+            note=f"Weekly log review {n}",
+            by=owner,
+            source="web",
+            control=control,
+            effective_date=TODAY - datetime.timedelta(days=n),
+        )
+    client.force_login(compliance)
+    response = client.get(reverse("evidence:control_coverage", args=[control.pk]))
+    cov = response.context["coverage"]
+    assert cov.direct_total == 25 and len(cov.direct_evidence) == 20
+    assert cov.direct_evidence[0].effective_date == TODAY  # newest first
+    assert cov.summary.evidence == 25
+    body = response.content.decode()
+    assert "The 20 newest of 25 are listed" in body and f"control={control.pk}" in body
