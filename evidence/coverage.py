@@ -199,6 +199,7 @@ class Strip:
 
 
 DIRECT_SHOWN = 20
+TABLE_ROWS_MAX = 200
 
 
 @dataclass
@@ -211,6 +212,16 @@ class Coverage:
     summary: Summary
     ticks: list[tuple[float, str, str]]
     direct_total: int = 0
+
+    @property
+    def mark_count(self) -> int:
+        return sum(len(strip.marks) for strip in self.strips)
+
+    @property
+    def table_gaps_only(self) -> bool:
+        """With hundreds of tasks (a requirement mapped to dozens of controls) the table lists only the gaps;
+        the strips still show every task."""
+        return self.mark_count > TABLE_ROWS_MAX
 
     @property
     def today_left(self) -> float | None:

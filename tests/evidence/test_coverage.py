@@ -276,3 +276,15 @@ def test_many_pieces_of_direct_evidence_are_counted_and_the_newest_listed(client
     assert cov.summary.evidence == 25
     body = response.content.decode()
     assert "The 20 newest of 25 are listed" in body and f"control={control.pk}" in body
+
+
+def test_with_hundreds_of_tasks_the_table_lists_only_the_gaps(client, compliance, year, monkeypatch):
+    monkeypatch.setattr(coverage, "TABLE_ROWS_MAX", 3)
+    client.force_login(compliance)
+    response = client.get(reverse("evidence:control_coverage", args=[year["control"].pk]))
+    cov = response.context["coverage"]
+    body = response.content.decode()
+    assert cov.table_gaps_only and "The gaps in the period" in body
+    table = body.split("The gaps in the period", 1)[1]
+    gaps = sum(1 for strip in cov.strips for m in strip.marks if m.is_gap)
+    assert table.count("<tr class=") == gaps
