@@ -44,9 +44,6 @@ class User(AbstractUser):
         """Works for the organisation (every role but auditor)."""
         return self.role in STAFF
 
-    def has_role(self, *roles: str) -> bool:
-        return self.is_active and self.role in roles
-
     # Django admin asks these; an active administrator may do everything there.
     def has_perm(self, perm, obj=None) -> bool:
         if self.is_active and self.is_admin:

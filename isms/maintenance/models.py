@@ -226,10 +226,6 @@ class Occurrence(models.Model):
         return self.Status(self.status(today)).label
 
     @property
-    def current_status(self) -> str:
-        return self.status()
-
-    @property
     def is_actionable(self) -> bool:
         """Open or missed: the owner can still do it (late)."""
         return self.state in (self.State.OPEN, self.State.MISSED)

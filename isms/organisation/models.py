@@ -89,9 +89,6 @@ class Certificate(models.Model):
             CycleAudit.Kind.RECERTIFICATION: _working_day(self.expiry_date - relativedelta(months=3)),
         }
 
-    def is_valid_on(self, day: datetime.date) -> bool:
-        return self.issue_date <= day <= self.expiry_date
-
 
 class CycleAudit(models.Model):
     """One external audit of a certificate's cycle, with a date a person can adjust."""
