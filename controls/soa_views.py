@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from isms.accounts.roles import MANAGERS, STAFF
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 from isms.organisation.models import Organisation
 
 from . import soa

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from isms.accounts.roles import MANAGERS, STAFF
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 from isms.maintenance.models import Schedule
 
 from . import services

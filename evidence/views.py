@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from controls.models import Control, Requirement
 from isms.accounts.roles import MANAGERS, STAFF, Role
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 from isms.maintenance.models import Occurrence
 
 from . import coverage, selectors

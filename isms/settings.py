@@ -48,7 +48,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = (env_str("SITE_URL") or f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
-    "isms.core.apps.ISMSAdminConfig",
+    "isms.foundation.apps.ISMSAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,16 +64,18 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
-    # Project apps: what ties the domain together.
-    "isms.core",
+    # Project apps, bottom layer first (docs/architecture.md; import-linter checks the order).
+    "isms.foundation",
     "isms.accounts",
-    "isms.organisation",
     "isms.maintenance",
+    "isms.organisation",
     # Domain apps.
     "controls",
     "evidence",
     "risks",
     "audits",
+    # The top web layer: dashboard, navigation, demo, `make run`.
+    "isms.web",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "isms.core.context_processors.navigation",
+                "isms.web.context_processors.navigation",
             ],
         },
     },
@@ -253,7 +255,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "isms.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "isms.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from isms.core import views as core_views
+from isms.web import views as web_views
 
 urlpatterns = [
-    path("", core_views.dashboard, name="dashboard"),
-    path("healthz", core_views.health, name="health"),
-    path("robots.txt", core_views.robots, name="robots"),
+    path("", web_views.dashboard, name="dashboard"),
+    path("healthz", web_views.health, name="health"),
+    path("robots.txt", web_views.robots, name="robots"),
     path("accounts/", include("isms.accounts.urls")),
     path("organisation/", include("isms.organisation.urls")),
     path("calendar/", include("isms.maintenance.urls")),

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from evidence.models import ApiToken
 from isms.accounts.roles import STAFF
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 
 from . import services
 from .forms import TokenForm

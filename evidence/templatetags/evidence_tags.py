@@ -1,16 +1,11 @@
 """Small helpers for the evidence templates."""
 
-from urllib.parse import urlsplit
-
 from django import template
 
+from isms.foundation.templatetags.links import safe_href
+
 register = template.Library()
-
-
-@register.filter
-def safe_href(url: str) -> str:
-    """The address if it is an http(s) link, else empty: a stored `javascript:` address is never a link."""
-    return url if url and urlsplit(url).scheme.lower() in ("http", "https") else ""
+register.filter("safe_href", safe_href)
 
 
 @register.filter

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
 
 from isms.accounts.roles import ALL
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 
 
 @method_decorator(login_not_required, name="dispatch")

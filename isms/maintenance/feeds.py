@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
 from isms.accounts.roles import MANAGERS, STAFF
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 from isms.organisation.models import Organisation
 
 from .models import CalendarFeed, Kind, Occurrence

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from isms.accounts.models import User
 from isms.accounts.roles import Role
-from isms.core.emails import build_email
+from isms.foundation.emails import build_email
 
 from .links import task_link_url
 from .models import Notice, Occurrence

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from isms.accounts.roles import MANAGERS, STAFF
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 
 from . import services
 from .forms import CertificateForm, CycleAuditForm, OrganisationForm

@@ -2,7 +2,7 @@
 
 import pytest
 
-from isms.core.demo import demo_load
+from isms.web.demo import demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from controls.models import Control, Requirement
 from evidence.models import EvidenceItem
 from evidence.services import evidence_add_file, evidence_add_note
-from isms.core.demo import demo_load
+from isms.web.demo import demo_load
 from isms.maintenance.models import Occurrence
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

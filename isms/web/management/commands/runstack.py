@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from isms.core.demo import DEMO_USERS
+from isms.web.demo import DEMO_USERS
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from isms.accounts.roles import ALL, Role
-from isms.core.permissions import role_required
+from isms.foundation.permissions import role_required
 from isms.maintenance.models import Occurrence
 from isms.maintenance.selectors import calendar_queryset, status_counts
 from isms.organisation.models import Certificate, Organisation
@@ -30,7 +30,7 @@ def dashboard(request):
         "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
         "late": calendar_queryset().visible_to(request.user).overdue(today).order_by("due_date")[:8],
     }
-    return render(request, "core/dashboard.html", context)
+    return render(request, "web/dashboard.html", context)
 
 
 @login_not_required

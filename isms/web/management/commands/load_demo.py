@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from isms.core.demo import DEMO_USERS, demo_load
+from isms.web.demo import DEMO_USERS, demo_load
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ import pytest
 from controls.models import Control, Requirement
 from isms.accounts.models import User
 from isms.accounts.roles import Role
-from isms.core.demo import demo_load
+from isms.web.demo import demo_load
 from isms.maintenance.models import Occurrence, Schedule
 from isms.organisation.models import Certificate, CycleAudit, Organisation
 

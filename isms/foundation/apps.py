@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class FoundationConfig(AppConfig):
+    """The bottom layer: helpers every app uses (reach rule registry, role checks, emails, lists, exports,
+    PDFs, safe links). It imports no domain app; domains register with it instead."""
+
+    default = True
+    name = "isms.foundation"
+    label = "foundation"
+
+
+class ISMSAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "isms.foundation.admin_site.ISMSAdminSite"
