@@ -387,12 +387,12 @@ def bench_soa_pdf(user, runs: int) -> list[Result]:
 
     import pypdf
 
-    from controls import soa
+    from controls import selectors, services
 
-    framework = soa.soa_framework()
+    framework = selectors.soa_framework()
     if framework is None:
         return [skipped("SoA PDF", "no SoA framework loaded", PDF_TARGET_MS)]
-    approve = measure("SoA approve (soa_approve)", lambda: soa.soa_approve(framework=framework, by=user), runs=1)
+    approve = measure("SoA approve (soa_approve)", lambda: services.soa_approve(framework=framework, by=user), runs=1)
     version = approve.value
     approve.note = f"version {version.number}, {len(version.entries)} lines"
     client = Client()

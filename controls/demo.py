@@ -135,13 +135,13 @@ JUSTIFICATIONS = {
 
 def _demo_soa(users: dict[str, User]) -> None:
     """A working SoA with justifications and two exclusions, approved once by the compliance manager."""
-    from . import soa
+    from . import selectors, services
     from .models import SoAEntry
 
-    framework = soa.soa_framework()
+    framework = selectors.soa_framework()
     if framework is None:
         return
-    soa.soa_entries_ensure(framework)
+    services.soa_entries_ensure(framework)
     for ident, reason in {**JUSTIFICATIONS, **EXCLUSIONS}.items():
         excluded = ident in EXCLUSIONS
         SoAEntry.objects.filter(requirement__framework=framework, requirement__identifier=ident).update(
@@ -150,4 +150,6 @@ def _demo_soa(users: dict[str, User]) -> None:
             **({"status": ImplementationStatus.NOT_APPLICABLE} if excluded else {}),
         )
     if not framework.soa_versions.exists():
-        soa.soa_approve(framework=framework, by=users["compliance"], note="First SoA after the certification audit.")
+        services.soa_approve(
+            framework=framework, by=users["compliance"], note="First SoA after the certification audit."
+        )

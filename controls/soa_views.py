@@ -3,7 +3,6 @@ on a page of its own), approval as a frozen version, the versions, what changed,
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -11,8 +10,12 @@ from isms.accounts.roles import MANAGERS, STAFF
 from isms.foundation.permissions import role_required
 from isms.organisation.models import Organisation
 
-from . import soa
+from . import selectors, services, soa_exports
 from .models import ImplementationStatus, SoAEntry, SoAVersion
+from .soa_diff import soa_diff as compare_snapshots
+
+# What a person types to load the SoA framework when none is loaded (shown on the SoA page).
+LOAD_COMMAND = "python manage.py load_catalogue controls/catalogues/iso27001-2022-annex-a.yaml"
 
 # The SoA's two small forms live with its views (controls/forms.py holds the controls' own forms).
 
@@ -44,7 +47,9 @@ class SoAEntryForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.status == ImplementationStatus.NOT_APPLICABLE:
-            self.initial["status"] = soa.suggested_status(c.status for c in self.instance.requirement.controls.all())
+            self.initial["status"] = selectors.suggested_status(
+                c.status for c in self.instance.requirement.controls.all()
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -59,25 +64,25 @@ class SoAEntryForm(forms.ModelForm):
 def _overview(framework, entries: list[SoAEntry]) -> dict:
     """The counts, the approval state, the changes since the last approval and the exclusions that block the
     next one: the top of the working SoA and of the approval page (and swapped in by htmx after an edit)."""
-    current = soa.snapshot_lines(entries)
-    latest = soa.latest_version(framework)
+    current = selectors.snapshot_lines(entries)
+    latest = selectors.latest_version(framework)
     return {
         "framework": framework,
-        "summary": soa.summary(current),
+        "summary": selectors.summary(current),
         "latest": latest,
-        "pending": soa.soa_diff(latest.entries, current) if latest else None,
-        "unjustified": soa.unjustified_exclusions(entries),
+        "pending": compare_snapshots(latest.entries, current) if latest else None,
+        "unjustified": selectors.unjustified_exclusions(entries),
     }
 
 
 @role_required(STAFF)
 def soa_page(request):
     """The working SoA: every Annex A control grouped by theme; managers edit a line in place."""
-    framework = soa.soa_framework()
+    framework = selectors.soa_framework()
     if framework is None:
-        return render(request, "controls/soa.html", {"framework": None, "load_command": soa.LOAD_COMMAND})
-    soa.soa_entries_ensure(framework)
-    entries = soa.soa_lines(framework)
+        return render(request, "controls/soa.html", {"framework": None, "load_command": LOAD_COMMAND})
+    services.soa_entries_ensure(framework)
+    entries = selectors.soa_lines(framework)
     groups: dict[str, list[SoAEntry]] = {}
     for entry in entries:
         groups.setdefault(entry.requirement.group or "Requirements", []).append(entry)
@@ -92,7 +97,7 @@ def soa_entry(request, pk: int):
     entry = get_object_or_404(SoAEntry, pk=pk)
     if not request.htmx:
         return redirect(f"{reverse('controls:soa')}#entry-{entry.pk}")
-    return render(request, "controls/soa_row.html", {"entry": soa.soa_line(entry.pk)})
+    return render(request, "controls/soa_row.html", {"entry": selectors.soa_line(entry.pk)})
 
 
 @role_required(MANAGERS)
@@ -101,17 +106,17 @@ def soa_entry_edit(request, pk: int):
     entry = get_object_or_404(SoAEntry.objects.select_related("requirement__framework"), pk=pk)
     form = SoAEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
-        soa.soa_entry_update(entry=entry, by=request.user, **form.cleaned_data)
+        services.soa_entry_update(entry=entry, by=request.user, **form.cleaned_data)
         if request.htmx:
             context = {
-                "entry": soa.soa_line(entry.pk),
+                "entry": selectors.soa_line(entry.pk),
                 "oob_summary": True,
-                **_overview(entry.requirement.framework, soa.soa_lines(entry.requirement.framework)),
+                **_overview(entry.requirement.framework, selectors.soa_lines(entry.requirement.framework)),
             }
             return render(request, "controls/soa_row.html", context)
         messages.success(request, f"SoA line {entry.requirement.identifier} saved.")
         return redirect(f"{reverse('controls:soa')}#entry-{entry.pk}")
-    context = {"entry": soa.soa_line(entry.pk), "form": form}
+    context = {"entry": selectors.soa_line(entry.pk), "form": form}
     template = "controls/soa_row_form.html" if request.htmx else "controls/soa_entry_form.html"
     return render(request, template, context)
 
@@ -128,28 +133,28 @@ class ApproveForm(forms.Form):
 @role_required(MANAGERS)
 def soa_approve(request):
     """Approve the working SoA as the next version, after seeing what changed since the last one."""
-    framework = soa.soa_framework()
+    framework = selectors.soa_framework()
     if framework is None:
         messages.info(request, "Load the Annex A catalogue first: the Statement of Applicability is kept against it.")
         return redirect("controls:soa")
     form = ApproveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            version = soa.soa_approve(framework=framework, by=request.user, note=form.cleaned_data["note"])
-        except soa.SoAApprovalRefused as refused:
+            version = services.soa_approve(framework=framework, by=request.user, note=form.cleaned_data["note"])
+        except services.SoAApprovalRefused as refused:
             messages.error(request, str(refused))
         else:
             messages.success(request, f"Version {version.number} of the Statement of Applicability is approved.")
             return redirect("controls:soa_version", version.pk)
-    soa.soa_entries_ensure(framework)
-    context = _overview(framework, soa.soa_lines(framework))
+    services.soa_entries_ensure(framework)
+    context = _overview(framework, selectors.soa_lines(framework))
     context["form"] = form
     return render(request, "controls/soa_approve.html", context)
 
 
 @role_required(STAFF)
 def soa_versions(request):
-    framework = soa.soa_framework()
+    framework = selectors.soa_framework()
     versions = (
         SoAVersion.objects.filter(framework=framework).select_related("approved_by").defer("entries")
         if framework
@@ -172,9 +177,9 @@ def soa_version(request, pk: int):
         {
             "version": version,
             "previous": version.previous(),
-            "groups": soa.group_lines(version.entries),
-            "summary": soa.summary(version.entries),
-            "approver": soa.approver_name(version),
+            "groups": selectors.group_lines(version.entries),
+            "summary": selectors.summary(version.entries),
+            "approver": version.approver,
         },
     )
 
@@ -184,34 +189,20 @@ def soa_diff(request, pk: int):
     """What changed in this version since the one before it."""
     version = _version(pk)
     previous = version.previous()
-    diff = soa.soa_diff(previous.entries, version.entries) if previous else None
+    diff = compare_snapshots(previous.entries, version.entries) if previous else None
     return render(request, "controls/soa_diff.html", {"version": version, "previous": previous, "diff": diff})
-
-
-def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @role_required(STAFF)
 def soa_version_pdf(request, pk: int):
-    version = _version(pk)
-    pdf = soa.soa_pdf(version, organisation=Organisation.current())
-    return _download(pdf, "application/pdf", soa.export_filename(version, "pdf"))
+    return soa_exports.soa_pdf_response(_version(pk), organisation_name=Organisation.current().name)
 
 
 @role_required(STAFF)
 def soa_version_csv(request, pk: int):
-    version = _version(pk)
-    return _download(soa.soa_csv(version), "text/csv; charset=utf-8", soa.export_filename(version, "csv"))
+    return soa_exports.soa_csv_response(_version(pk))
 
 
 @role_required(STAFF)
 def soa_version_xlsx(request, pk: int):
-    version = _version(pk)
-    return _download(
-        soa.soa_xlsx(version),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        soa.export_filename(version, "xlsx"),
-    )
+    return soa_exports.soa_xlsx_response(_version(pk))

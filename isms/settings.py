@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_filters",
+    "django_tables2",
     "axes",
     "rest_framework",
     "drf_spectacular",

@@ -26,7 +26,7 @@ class Entry:
 def _soa_entry(objs: dict):
     """A working SoA line of the Annex A framework "requirement" belongs to."""
     from controls.models import SoAEntry
-    from controls.soa import soa_entries_ensure
+    from controls.services import soa_entries_ensure
 
     soa_entries_ensure(objs["requirement"].framework)
     return SoAEntry.objects.get(requirement=objs["requirement"])
@@ -34,7 +34,7 @@ def _soa_entry(objs: dict):
 
 def _soa_version(objs: dict):
     """An approved SoA version (the second, so it has a previous one to compare with)."""
-    from controls.soa import soa_approve
+    from controls.services import soa_approve
 
     soa_approve(framework=objs["requirement"].framework, by=objs["compliance"])
     return soa_approve(framework=objs["requirement"].framework, by=objs["compliance"])

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from controls import soa
+from controls import selectors, services
 from controls.models import ImplementationStatus, SoAEntry, SoAVersion
+from controls.soa_diff import soa_diff
 from tests.factories import make_control
 
 S = ImplementationStatus
@@ -92,7 +93,7 @@ def test_retired_requirements_have_no_line(client_as, annex_a, owner):
     ],
 )
 def test_suggested_status_follows_the_mapped_controls(statuses, expected):
-    assert soa.suggested_status(statuses) == expected
+    assert selectors.suggested_status(statuses) == expected
 
 
 def test_new_lines_start_from_the_mapped_controls_status(annex_a, owner):
@@ -101,8 +102,8 @@ def test_new_lines_start_from_the_mapped_controls_status(annex_a, owner):
     planned.status = S.PLANNED
     planned.save()
 
-    assert soa.soa_entries_ensure(annex_a) == 93
-    assert soa.soa_entries_ensure(annex_a) == 0  # idempotent
+    assert services.soa_entries_ensure(annex_a) == 93
+    assert services.soa_entries_ensure(annex_a) == 0  # idempotent
 
     assert entry(annex_a, "5.15").status == S.IMPLEMENTED
     assert entry(annex_a, "5.18").status == S.PARTIAL
@@ -114,7 +115,7 @@ def test_new_lines_start_from_the_mapped_controls_status(annex_a, owner):
 
 
 def test_a_manager_edits_a_line_on_its_own_page(client_as, annex_a, compliance):
-    soa.soa_entries_ensure(annex_a)
+    services.soa_entries_ensure(annex_a)
     line = entry(annex_a, "5.7")
     client = client_as(compliance)
 
@@ -132,7 +133,7 @@ def test_a_manager_edits_a_line_on_its_own_page(client_as, annex_a, compliance):
 
 
 def test_an_exclusion_needs_a_justification(client_as, annex_a, compliance):
-    soa.soa_entries_ensure(annex_a)
+    services.soa_entries_ensure(annex_a)
     line = entry(annex_a, "7.5")
 
     response = edit(client_as(compliance), line, applicable="False", justification="   ")
@@ -147,7 +148,7 @@ def test_an_exclusion_needs_a_justification(client_as, annex_a, compliance):
 
 
 def test_an_excluded_line_is_recorded_as_not_applicable(client_as, annex_a, compliance):
-    soa.soa_entries_ensure(annex_a)
+    services.soa_entries_ensure(annex_a)
     line = entry(annex_a, "7.5")
 
     edit(client_as(compliance), line, applicable="False", justification="No premises of our own.", status="partial")
@@ -157,7 +158,7 @@ def test_an_excluded_line_is_recorded_as_not_applicable(client_as, annex_a, comp
 
 
 def test_inline_editing_with_htmx_swaps_the_row(client_as, annex_a, compliance):
-    soa.soa_entries_ensure(annex_a)
+    services.soa_entries_ensure(annex_a)
     line = entry(annex_a, "7.5")
     client = client_as(compliance)
     url = reverse("controls:soa_entry_edit", args=[line.pk])
@@ -238,7 +239,7 @@ def test_approving_twice_makes_versions_1_and_2_frozen_as_approved(client_as, an
 
 
 def test_approval_is_refused_while_an_exclusion_has_no_justification(client_as, annex_a, compliance):
-    soa.soa_entries_ensure(annex_a)
+    services.soa_entries_ensure(annex_a)
     SoAEntry.objects.filter(requirement__identifier__in=["7.5", "7.6"]).update(applicable=False, justification="")
     client = client_as(compliance)
 
@@ -250,11 +251,11 @@ def test_approval_is_refused_while_an_exclusion_has_no_justification(client_as, 
     assert not SoAVersion.objects.exists()
     message = [str(m) for m in response.context["messages"]]
     assert message == ["Not approved: every excluded control needs a justification. Missing for 7.5, 7.6."]
-    with pytest.raises(soa.SoAApprovalRefused):
-        soa.soa_approve(framework=annex_a, by=compliance)
+    with pytest.raises(services.SoAApprovalRefused):
+        services.soa_approve(framework=annex_a, by=compliance)
 
     SoAEntry.objects.filter(requirement__identifier__in=["7.5", "7.6"]).update(justification="Fully remote.")
-    assert soa.soa_approve(framework=annex_a, by=compliance).number == 1
+    assert services.soa_approve(framework=annex_a, by=compliance).number == 1
 
 
 def test_approving_without_the_catalogue_sends_back_to_the_soa(client_as, compliance):
@@ -290,7 +291,7 @@ def test_diff_of_two_snapshots_is_a_pure_function():
         line("5.5"),
     ]
 
-    diff = soa.soa_diff(before, after)
+    diff = soa_diff(before, after)
 
     assert [added["identifier"] for added in diff.added] == ["5.5"]
     assert [removed["identifier"] for removed in diff.removed] == ["5.4"]
@@ -306,7 +307,7 @@ def test_diff_of_two_snapshots_is_a_pure_function():
             ],
         ),
     ]
-    assert soa.soa_diff(after, after).has_changes is False
+    assert soa_diff(after, after).has_changes is False
 
 
 def test_the_changes_page_shows_what_was_and_what_is(client_as, annex_a, compliance, owner):
@@ -314,15 +315,15 @@ def test_the_changes_page_shows_what_was_and_what_is(client_as, annex_a, complia
     client = client_as(compliance)
     client.get(reverse("controls:soa"))
     edit(client, entry(annex_a, "5.1"), justification="ISMS policy is mandatory.", status="implemented")
-    v1 = soa.soa_approve(framework=annex_a, by=compliance)
+    v1 = services.soa_approve(framework=annex_a, by=compliance)
 
     # A changed justification, an exclusion, a newly mapped control.
     edit(client, entry(annex_a, "5.1"), justification="Board-approved policy set.", status="implemented")
     edit(client, entry(annex_a, "7.5"), applicable="False", justification="We have no premises.")
     make_control(owner, "BC-01", "Backups", requirements=[requirement(annex_a, "8.13")])
-    v2 = soa.soa_approve(framework=annex_a, by=compliance)
+    v2 = services.soa_approve(framework=annex_a, by=compliance)
 
-    diff = soa.soa_diff(v1.entries, v2.entries)
+    diff = soa_diff(v1.entries, v2.entries)
     changes = {c.identifier: {f.field: f for f in c.changes} for c in diff.changed}
     assert set(changes) == {"5.1", "7.5", "8.13"}
     assert set(changes["5.1"]) == {"justification"}
@@ -354,7 +355,7 @@ def test_the_changes_page_shows_what_was_and_what_is(client_as, annex_a, complia
 def test_the_approve_page_shows_unapproved_changes(client_as, annex_a, compliance):
     client = client_as(compliance)
     client.get(reverse("controls:soa"))
-    soa.soa_approve(framework=annex_a, by=compliance)
+    services.soa_approve(framework=annex_a, by=compliance)
     assert "no change since" in client.get(reverse("controls:soa")).content.decode()
 
     edit(client, entry(annex_a, "6.3"), justification="Awareness is required by policy.", status="implemented")
@@ -379,20 +380,20 @@ def queries_for_the_soa_page(client) -> int:
 def test_the_soa_page_takes_a_constant_number_of_queries(client_as, annex_a, compliance, owner):
     client = client_as(compliance)
     make_control(owner, "AC-01", requirements=[requirement(annex_a, "5.15")])
-    soa.soa_approve(framework=annex_a, by=compliance)
+    services.soa_approve(framework=annex_a, by=compliance)
     few = queries_for_the_soa_page(client)
 
     requirements = list(annex_a.requirements.all())
     for n in range(40):
         make_control(owner, f"C-{n:02}", f"Control {n}", requirements=requirements[n : n + 5])
-    soa.soa_approve(framework=annex_a, by=compliance)
+    services.soa_approve(framework=annex_a, by=compliance)
     many = queries_for_the_soa_page(client)
 
     assert few == many
 
 
 def test_the_approvers_name_is_frozen_with_the_version(client_as, annex_a, approver, viewer):
-    version = soa.soa_approve(framework=annex_a, by=approver, note="First approval")
+    version = services.soa_approve(framework=annex_a, by=approver, note="First approval")
     approver.first_name, approver.last_name = "Alice", "Married-Name"
     approver.save(update_fields=["first_name", "last_name"])
     version.refresh_from_db()

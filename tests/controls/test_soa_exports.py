@@ -12,8 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from controls import soa
+from controls import services
 from controls.models import SoAEntry
+from controls.soa_exports import EXPORT_HEADER
 from isms.organisation.models import Organisation
 from tests.factories import make_control
 
@@ -28,13 +29,13 @@ def version(annex_a, approver, owner):
     org.save()
     make_control(owner, "AC-01", "User access management", requirements=annex_a.requirements.filter(identifier="5.15"))
     make_control(owner, "VM-01", "Vulnerability scanning", requirements=annex_a.requirements.filter(identifier="8.8"))
-    soa.soa_entries_ensure(annex_a)
+    services.soa_entries_ensure(annex_a)
     SoAEntry.objects.filter(requirement__identifier="7.5").update(
         applicable=False, justification="No premises of our own: a fully remote company.", status="not_applicable"
     )
     SoAEntry.objects.filter(requirement__identifier="5.1").update(justification='=HYPERLINK("http://x")')
     with time_machine.travel(APPROVED_AT, tick=False):
-        return soa.soa_approve(framework=annex_a, by=approver, note="Approved at the management review.")
+        return services.soa_approve(framework=annex_a, by=approver, note="Approved at the management review.")
 
 
 def download(client, name, version):
@@ -91,7 +92,7 @@ def test_csv_has_a_header_and_one_row_per_control(client_as, owner, version):
     assert response.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads it as UTF-8
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 94
-    assert rows[0] == soa.EXPORT_HEADER
+    assert rows[0] == EXPORT_HEADER
     by_id = {row[1]: row for row in rows[1:]}
     assert by_id["5.15"] == [
         "Organizational controls",
@@ -115,7 +116,7 @@ def test_xlsx_bold_frozen_header_and_one_row_per_control(client_as, compliance, 
     sheet = book["SoA v1"]
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 94
-    assert list(rows[0]) == soa.EXPORT_HEADER
+    assert list(rows[0]) == EXPORT_HEADER
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["E"].width >= 40  # justification has room
