@@ -95,7 +95,7 @@ DEMO_CONTROLS = [
 ]
 
 
-def demo_controls(*, users: dict[str, User], today: datetime.date) -> None:
+def load(*, users: dict[str, User], today: datetime.date) -> None:
     for path in shipped_catalogues():
         load_catalogue(path)
     people = {u.username: u for u in User.objects.all()}

@@ -1,9 +1,9 @@
 from django import forms
 
+from isms.foundation.forms import DateInput
 from isms.maintenance import recurrence
 from isms.maintenance.forms import staff_users
 from isms.maintenance.recurrence import PRESETS, month_end_safe
-from isms.organisation.forms import DateInput
 
 from .activities import TEMPLATES
 from .models import Control, Requirement

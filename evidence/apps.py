@@ -2,6 +2,9 @@ from django.apps import AppConfig
 
 
 class EvidenceConfig(AppConfig):
-    """Evidence items, control coverage, the evidence API and the auditor portal."""
+    """Evidence items, control coverage and the evidence API."""
 
     name = "evidence"
+
+    def ready(self) -> None:
+        from . import calendar, reach  # noqa: F401 - registers the calendar hooks and the reach rules

@@ -15,11 +15,10 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from controls.models import Control, Requirement
-from isms.accounts.roles import Role
+from isms.foundation import reach
 from isms.maintenance.models import Occurrence, Schedule
 
 from .models import EvidenceItem
-from .selectors import evidence_visible_to
 
 S = Occurrence.Status
 MAX_PERIOD_DAYS = 5 * 366  # a longer strip would be unreadable; five years covers two certification cycles
@@ -231,17 +230,10 @@ class Coverage:
 # --- building it ------------------------------------------------------------------------------------------------
 
 
-def may_see_control(user, control: Control) -> bool:
-    """Managers and viewers see the coverage of any control; a control owner that of their own."""
-    return user.is_manager or user.role == Role.VIEWER or (user.role == Role.OWNER and control.owner_id == user.pk)
-
-
 def controls_for_requirement(user, requirement: Requirement) -> list[Control]:
-    """The mapped controls whose coverage the user may see (for an owner: their own)."""
+    """The mapped controls whose coverage the user may see (the control reach rule: for an owner, their own)."""
     controls = requirement.controls.select_related("owner", "department").order_by("reference")
-    if not (user.is_manager or user.role == Role.VIEWER):
-        controls = controls.filter(owner=user) if user.role == Role.OWNER else controls.none()
-    return list(controls)
+    return list(reach.rule_for(Control).with_coverage_visible(user, controls))
 
 
 def control_coverage(*, control: Control, period: Period, user, today: datetime.date) -> Coverage:
@@ -288,7 +280,7 @@ def _coverage(controls: list[Control], *, period: Period, user, today: datetime.
         .annotate(last=Max("due_date"))
         .values_list("schedule", "last")
     )
-    openable = set(Occurrence.objects.visible_to(user).filter(**on_strips).values_list("pk", flat=True))
+    openable = set(reach.visible(user, Occurrence).filter(**on_strips).values_list("pk", flat=True))
     by_schedule = defaultdict(list)
     for occ in occurrences:
         by_schedule[occ.schedule_id].append(occ)
@@ -317,7 +309,7 @@ def _coverage(controls: list[Control], *, period: Period, user, today: datetime.
         period_start__lte=period.end, period_end__gte=period.start
     )
     direct_qs = (
-        evidence_visible_to(user)
+        reach.visible(user, EvidenceItem)
         .live()
         .filter(direct)
         .filter(in_period)

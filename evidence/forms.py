@@ -7,13 +7,46 @@ from django.core.validators import URLValidator
 
 from controls.models import Control, Requirement
 from isms.accounts.models import Department, User
-from isms.organisation.forms import DateInput
+from isms.foundation.forms import DateInput, MultipleFileField
+from isms.maintenance.forms import CompleteForm
 
 from .coverage import MAX_PERIOD_DAYS
 from .models import EvidenceItem
 from .selectors import LibraryFilters
 from .services import safe_name
 from .validation import UploadRejected, allowed_summary, check_upload
+
+
+class TaskCompleteForm(CompleteForm):
+    """Marking a task done with its evidence: files and links recorded on the task (and its control)."""
+
+    files = MultipleFileField(required=False, label="Evidence files")
+    links = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Evidence links",
+        help_text="One address per line (a ticket, a report, a dashboard).",
+    )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        limit = settings.EVIDENCE_MAX_UPLOAD_MB * 1024 * 1024
+        for f in files:
+            if f.size == 0:
+                raise forms.ValidationError(f"{f.name} is empty.")
+            if f.size > limit:
+                raise forms.ValidationError(f"{f.name} is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB.")
+        return files
+
+    def clean_links(self):
+        validate = URLValidator(schemes=["http", "https"])
+        links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+        for link in links:
+            try:
+                validate(link)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"{link} is not a web address (http:// or https://).") from None
+        return links
 
 
 class EvidenceForm(forms.Form):

@@ -1,5 +1,6 @@
-"""Read-side queries for the evidence pages: who may read which evidence (one rule, used everywhere), who
-may add or correct it, and the library's filtered list. Each list is built in a fixed number of queries."""
+"""Read-side queries for the evidence pages: the library's filtered list, one item with its versions. Every
+query starts from the reach rule (reach.py), so nothing outside the user's reach is ever listed or opened.
+Each list is built in a fixed number of queries."""
 
 import datetime
 from dataclasses import dataclass
@@ -7,66 +8,9 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from isms.accounts.roles import Role
+from isms.foundation import reach
 
 from .models import EvidenceItem
-
-
-def evidence_visible_to(user) -> QuerySet[EvidenceItem]:
-    """The evidence a user may read, deleted and superseded versions included.
-
-    Managers and viewers read everything. A control owner reads what they submitted, the evidence on their
-    own tasks and the evidence on the controls they own. Auditors read nothing here: their portal grants an
-    engagement's scope. Every evidence page and the download start from this queryset, so an id outside it
-    is a 404, and ids cannot be probed."""
-    qs = EvidenceItem.objects.all()
-    if not (user.is_authenticated and user.is_active):
-        return qs.none()
-    if user.is_manager or user.role == Role.VIEWER:
-        return qs
-    if user.role == Role.OWNER:
-        return qs.filter(Q(submitted_by=user) | Q(occurrence__owner=user) | Q(control__owner=user))
-    return qs.none()
-
-
-def control_of(occurrence):
-    """The control whose periodic activity produced this task, if any: evidence on the task counts for it."""
-    from controls.models import Control
-
-    schedule = occurrence.schedule
-    if schedule.subject_type_id and schedule.subject_type_id == ContentType.objects.get_for_model(Control).pk:
-        return Control.objects.filter(pk=schedule.subject_id).first()
-    return None
-
-
-def may_add_evidence(user, *, occurrence=None, control=None, requirement=None) -> bool:
-    """Managers add evidence to anything; a control owner to their own task or control, or to a requirement
-    one of their controls satisfies. Viewers and auditors never add evidence."""
-    if user.is_manager:
-        return True
-    if user.role != Role.OWNER:
-        return False
-    if occurrence is not None:
-        return occurrence.owner_id == user.pk
-    if control is not None:
-        return control.owner_id == user.pk
-    if requirement is not None:
-        return requirement.controls.filter(owner=user).exists()
-    return False
-
-
-def may_correct(user, item: EvidenceItem) -> bool:
-    """Managers, the person who submitted it, and the owner of what it is evidence for may add a corrected
-    version (whether this item can still be corrected is `is_correctable`)."""
-    if user.is_manager:
-        return True
-    if user.role != Role.OWNER:
-        return False
-    return (
-        item.submitted_by_id == user.pk
-        or (item.occurrence_id is not None and item.occurrence.owner_id == user.pk)
-        or (item.control_id is not None and item.control.owner_id == user.pk)
-    )
 
 
 def is_correctable(item: EvidenceItem) -> bool:
@@ -99,7 +43,7 @@ def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[Ev
     from controls.models import Control
 
     f = filters or LibraryFilters()
-    qs = evidence_visible_to(user).select_related(
+    qs = reach.visible(user, EvidenceItem).select_related(
         "submitted_by", "deleted_by", "control", "requirement__framework", "occurrence"
     )
     qs = qs.annotate(is_superseded=Exists(EvidenceItem.objects.filter(supersedes=OuterRef("pk"))))
@@ -142,7 +86,7 @@ def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[Ev
 def evidence_detail(user, pk: int) -> EvidenceItem:
     """One item within the user's reach, with its targets and the people on it; raises DoesNotExist otherwise."""
     return (
-        evidence_visible_to(user)
+        reach.visible(user, EvidenceItem)
         .select_related(
             "submitted_by",
             "deleted_by",
@@ -158,7 +102,7 @@ def evidence_detail(user, pk: int) -> EvidenceItem:
 
 def versions_around(user, item: EvidenceItem) -> tuple[EvidenceItem | None, EvidenceItem | None]:
     """The previous and the next version of an item, each only if the user may read it."""
-    visible = evidence_visible_to(user)
+    visible = reach.visible(user, EvidenceItem)
     previous = visible.filter(pk=item.supersedes_id).first() if item.supersedes_id else None
     following = visible.filter(supersedes=item).first()
     return previous, following

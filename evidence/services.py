@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import os
 import threading
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -182,23 +183,32 @@ def _targets(targets: dict) -> dict:
     return {k: targets.get(k) for k in keys}
 
 
+RENEWAL = "renewal"
+
+
 def _renewal_task(item: EvidenceItem) -> None:
     """Evidence with an expiry puts a renewal task on the calendar for its owner; a correction retires the
     renewal task of the version it replaces."""
+    from isms.maintenance.models import Kind
+    from isms.maintenance.services import schedule_for, schedule_retire
+
     if item.supersedes_id:
-        _retire_renewal(item.supersedes, item)
+        schedule_retire(
+            subject=item.supersedes,
+            purpose=RENEWAL,
+            reason=f"Replaced by version {item.version} of the evidence.",
+            by=item.submitted_by,
+        )
     if not item.expires_on:
         return
-    from isms.maintenance.models import Kind
-    from isms.maintenance.services import one_off_sync
-
     owner = (item.control.owner if item.control else None) or item.submitted_by
     if owner is None or not owner.email:
         return
-    one_off_sync(
+    schedule_for(
         subject=item,
+        purpose=RENEWAL,
         title=f"Renew evidence: {item.title}"[:200],
-        due_date=item.expires_on,
+        start_date=item.expires_on,
         owner=owner,
         kind=Kind.CONTROL_ACTIVITY,
         reminder_days=[30, 7],
@@ -208,30 +218,45 @@ def _renewal_task(item: EvidenceItem) -> None:
     )
 
 
-def _retire_renewal(old: EvidenceItem, new: EvidenceItem) -> None:
-    from django.contrib.contenttypes.models import ContentType
+def control_of(occurrence):
+    """The control whose periodic activity produced this task, if any: evidence on the task counts for it."""
+    from controls.models import Control
+    from isms.maintenance.purposes import subject_of_model
 
-    from isms.maintenance.models import Occurrence, OccurrenceEvent, Schedule
+    return subject_of_model(occurrence.schedule, Control)
 
-    schedules = Schedule.objects.filter(
-        subject_type=ContentType.objects.get_for_model(EvidenceItem), subject_id=old.pk, active=True
+
+@transaction.atomic
+def occurrence_complete_with_evidence(
+    *,
+    occurrence,
+    by,
+    note: str = "",
+    via: str = "web",
+    files: Iterable = (),
+    links: Iterable[str] = (),
+    now: datetime.datetime | None = None,
+):
+    """Complete a task with its evidence in one transaction: the files and links are recorded on the task (and
+    count for its control), then the calendar marks it done. If anything fails nothing is kept, files included."""
+    from isms.maintenance.services import occurrence_complete, occurrence_lock
+
+    now = now or timezone.now()
+    occ = occurrence_lock(occurrence)
+    source = {"task link": EvidenceItem.Source.TASK_LINK, "api": EvidenceItem.Source.API}.get(
+        via, EvidenceItem.Source.WEB
     )
-    for schedule in schedules:
-        open_ones = schedule.occurrences.filter(state__in=[Occurrence.State.OPEN, Occurrence.State.MISSED])
-        for occ in open_ones:
-            occ.state = Occurrence.State.SKIPPED
-            occ.skip_reason = f"Replaced by version {new.version} of the evidence."
-            occ.link_version += 1
-            occ.save(update_fields=["state", "skip_reason", "link_version"])
-            OccurrenceEvent.objects.create(
-                occurrence=occ,
-                action=OccurrenceEvent.Action.SKIPPED,
-                actor=new.submitted_by,
-                via="system",
-                note=occ.skip_reason,
+    control = control_of(occ)
+    with files_removed_on_error():
+        # Evidence from a task takes effect on the day the task was done.
+        done_on = timezone.localdate(now)
+        for upload in files:
+            evidence_add_file(
+                upload=upload, by=by, source=source, occurrence=occ, control=control, effective_date=done_on
             )
-        schedule.active = False
-        schedule.save(update_fields=["active"])
+        for url in links:
+            evidence_add_link(url=url, by=by, source=source, occurrence=occ, control=control, effective_date=done_on)
+        return occurrence_complete(occurrence=occ, by=by, note=note, via=via, now=now)
 
 
 @transaction.atomic

@@ -1,27 +1,27 @@
 """Evidence pages: the library, one item's facts and versions, adding and correcting evidence, deletion by an
 administrator, the permission-checked download, and the coverage of a control or requirement over a period.
 
-Every item is looked up through `evidence_visible_to()` (selectors.py): an id outside the user's reach is a
-404, never a 403, so ids cannot be probed."""
+Every object is looked up through the reach rule (evidence/reach.py and the rules of the apps it shows): an id
+outside the user's reach is a 404, never a 403, so ids cannot be probed."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
 from controls.models import Control, Requirement
 from isms.accounts.roles import MANAGERS, STAFF, Role
+from isms.foundation import reach
 from isms.foundation.permissions import role_required
 from isms.maintenance.models import Occurrence
 
 from . import coverage, selectors
 from .forms import DeleteForm, EvidenceForm, LibraryFilterForm, PeriodForm
 from .models import EvidenceItem
-from .selectors import evidence_visible_to
-from .services import evidence_add_file, evidence_add_link, evidence_add_note, evidence_delete
+from .services import control_of, evidence_add_file, evidence_add_link, evidence_add_note, evidence_delete
 
 ADDERS = MANAGERS | {Role.OWNER}
 
@@ -62,8 +62,10 @@ def detail(request, pk: int):
             "previous": previous,
             "following": following,
             "is_superseded": following is not None or EvidenceItem.objects.filter(supersedes=item).exists(),
-            "can_correct": selectors.is_correctable(item) and selectors.may_correct(request.user, item),
-            "can_delete": request.user.is_admin and not item.is_deleted,
+            "can_correct": selectors.is_correctable(item) and reach.may(request.user, "correct", item),
+            "can_delete": reach.may(request.user, "delete", item) and not item.is_deleted,
+            "can_open_task": item.occurrence_id is not None
+            and reach.visible(request.user, Occurrence).filter(pk=item.occurrence_id).exists(),
         },
     )
 
@@ -71,7 +73,7 @@ def detail(request, pk: int):
 @role_required(STAFF)
 def download(request, pk: int):
     """Stream an evidence file as an attachment, never inline: uploaded HTML must not run in our origin."""
-    item = get_object_or_404(evidence_visible_to(request.user), pk=pk, type=EvidenceItem.Type.FILE, deleted_at=None)
+    item = reach.get_or_404(request, EvidenceItem, "download", pk=pk, type=EvidenceItem.Type.FILE, deleted_at=None)
     try:
         handle = item.file.open("rb")
     except (FileNotFoundError, ValueError):  # ValueError: no file recorded on the row
@@ -94,16 +96,17 @@ def _record(form: EvidenceForm, *, by, **targets) -> EvidenceItem:
 
 
 def _target(request, target: str, pk: int) -> dict:
-    """What new evidence is for, from the URL; a task the user may not see is a 404."""
+    """What new evidence is for, from the URL: within the user's reach (else 404) and theirs to add evidence
+    to (else 403)."""
     if target == "occurrence":
-        occurrence = get_object_or_404(
-            Occurrence.objects.visible_to(request.user).select_related("schedule", "owner"), pk=pk
-        )
-        return {"occurrence": occurrence, "control": selectors.control_of(occurrence)}
+        qs = Occurrence.objects.select_related("schedule", "owner")
+        occurrence = reach.get_or_404(request, qs, "add_evidence", pk=pk)
+        return {"occurrence": occurrence, "control": control_of(occurrence)}
     if target == "control":
-        return {"control": get_object_or_404(Control, pk=pk)}
+        return {"control": reach.get_or_404(request, Control, "add_evidence", pk=pk)}
     if target == "requirement":
-        return {"requirement": get_object_or_404(Requirement.objects.select_related("framework"), pk=pk)}
+        qs = Requirement.objects.select_related("framework")
+        return {"requirement": reach.get_or_404(request, qs, "add_evidence", pk=pk)}
     raise Http404("Evidence is added to a task, a control or a requirement.")
 
 
@@ -121,8 +124,6 @@ def _target_url(targets: dict) -> str | None:
 def create(request, target: str, pk: int):
     targets = _target(request, target, pk)
     subject = targets.get("occurrence") or targets.get("control") or targets.get("requirement")
-    if not selectors.may_add_evidence(request.user, **targets):
-        raise PermissionDenied("Only the compliance team and the owner may add evidence here.")
     form = EvidenceForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -143,8 +144,7 @@ def create(request, target: str, pk: int):
 def correct(request, pk: int):
     """A correction is a new version linked to the old one; the old one stays readable but no longer counts."""
     item = _item_for(request, pk)
-    if not selectors.may_correct(request.user, item):
-        raise PermissionDenied("Only the compliance team, the submitter or the owner may correct this evidence.")
+    reach.check(request.user, "correct", item)
     if not selectors.is_correctable(item):
         messages.error(request, "Only the newest version of live evidence can be corrected.")
         return redirect("evidence:detail", item.pk)
@@ -217,9 +217,7 @@ def _period(request, today) -> tuple[PeriodForm, coverage.Period]:
 
 @role_required(STAFF)
 def control_coverage(request, pk: int):
-    control = get_object_or_404(Control.objects.select_related("owner", "department"), pk=pk)
-    if not coverage.may_see_control(request.user, control):
-        raise PermissionDenied("A control's coverage is shown to its owner, the compliance team and leadership.")
+    control = reach.get_or_404(request, Control.objects.select_related("owner", "department"), "view_coverage", pk=pk)
     today = timezone.localdate()
     form, period = _period(request, today)
     result = coverage.control_coverage(control=control, period=period, user=request.user, today=today)
@@ -230,7 +228,7 @@ def control_coverage(request, pk: int):
             "coverage": result,
             "form": form,
             "control": control,
-            "can_add": selectors.may_add_evidence(request.user, control=control),
+            "can_add": reach.may(request.user, "add_evidence", control),
             "add_url_args": ("control", control.pk),
         },
     )
@@ -238,13 +236,10 @@ def control_coverage(request, pk: int):
 
 @role_required(STAFF)
 def requirement_coverage(request, pk: int):
-    requirement = get_object_or_404(Requirement.objects.select_related("framework"), pk=pk)
+    qs = Requirement.objects.select_related("framework")
+    requirement = reach.get_or_404(request, qs, "view_coverage", pk=pk)
     controls = coverage.controls_for_requirement(request.user, requirement)
-    mapped = len(controls)
-    if not (request.user.is_manager or request.user.role == Role.VIEWER):
-        if not controls:
-            raise PermissionDenied("A requirement's coverage is shown to the owners of its controls.")
-        mapped = requirement.controls.count()
+    mapped = requirement.controls.count()
     today = timezone.localdate()
     form, period = _period(request, today)
     result = coverage.requirement_coverage(
@@ -258,7 +253,7 @@ def requirement_coverage(request, pk: int):
             "form": form,
             "requirement": requirement,
             "mapped_count": mapped,
-            "can_add": selectors.may_add_evidence(request.user, requirement=requirement),
+            "can_add": reach.may(request.user, "add_evidence", requirement),
             "add_url_args": ("requirement", requirement.pk),
         },
     )

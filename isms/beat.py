@@ -8,11 +8,16 @@ from celery.schedules import crontab
 from isms.env import env_int
 
 BEAT_SCHEDULE: dict = {
-    # Mark missed tasks; write and queue every reminder, overdue notice and escalation due now; re-queue
-    # notices whose delivery was lost. Frequent, so a fresh `make run` sends its first reminders within
-    # two minutes; each notice is written once, whatever the frequency.
+    # Mark missed tasks; write and queue every reminder, overdue notice and escalation due now. Frequent, so
+    # a fresh `make run` sends its first reminders within two minutes; each notice is written once, whatever
+    # the frequency.
     "scan-notices": {
         "task": "maintenance.scan_notices",
+        "schedule": env_int("NOTICE_SCAN_SECONDS", 60),
+    },
+    # Queue again every unsent notice (of any app) whose delivery was lost or whose retry pause is over.
+    "requeue-notices": {
+        "task": "notices.requeue_stale",
         "schedule": env_int("NOTICE_SCAN_SECONDS", 60),
     },
     # Extend every schedule's occurrences to the rolling horizon (MAINTENANCE_HORIZON_MONTHS ahead).

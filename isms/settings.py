@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     # Project apps, bottom layer first (docs/architecture.md; import-linter checks the order).
     "isms.foundation",
     "isms.accounts",
+    "isms.notices",
     "isms.maintenance",
     "isms.organisation",
     # Domain apps.

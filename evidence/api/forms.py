@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from evidence.models import ApiToken
-from isms.organisation.forms import DateInput
+from isms.foundation.forms import DateInput
 
 from .services import service_accounts
 

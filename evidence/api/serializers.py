@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from controls.models import Control, Requirement
 from evidence.models import EvidenceItem
+from isms.foundation import reach
 from isms.maintenance.models import Occurrence
 
 WEB_URL = URLValidator(schemes=["http", "https"], message="Enter a web address starting with http:// or https://.")
@@ -73,7 +74,7 @@ class _EvidenceFields(serializers.Serializer):
         request = self.context.get("request")
         if request is not None:
             # Tasks outside the user's reach are indistinguishable from tasks that do not exist.
-            self.fields["occurrence"].queryset = Occurrence.objects.visible_to(request.user)
+            self.fields["occurrence"].queryset = reach.visible(request.user, Occurrence)
 
     def validate(self, data):
         if not any(data.get(k) for k in ("control", "occurrence", "requirement")):

@@ -19,6 +19,7 @@ from evidence.models import ApiToken, IdempotencyRecord
 from evidence.services import files_removed_on_error
 from isms.accounts.models import User
 from isms.accounts.roles import STAFF
+from isms.foundation import reach
 
 # ------------------------------------------------------------------------------------------------ tokens
 
@@ -72,7 +73,7 @@ def token_create(
 
 def may_revoke(by, token: ApiToken) -> bool:
     """A token's own user revokes it; the compliance team may revoke anyone's (a leaver, a leaked secret)."""
-    return token.user_id == by.pk or by.is_manager
+    return reach.may(by, "revoke", token)
 
 
 def token_revoke(*, token: ApiToken, by) -> ApiToken:

@@ -3,8 +3,7 @@ revoke every token in the organisation, and may make tokens for service accounts
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from evidence.models import ApiToken
 from isms.accounts.roles import STAFF
+from isms.foundation import reach
 from isms.foundation.permissions import role_required
 
 from . import services
@@ -20,10 +20,10 @@ from .forms import TokenForm
 
 @role_required(STAFF)
 def token_list(request):
-    tokens = ApiToken.objects.select_related("user", "created_by", "revoked_by")
+    tokens = reach.visible(request.user, ApiToken).select_related("user", "created_by", "revoked_by")
     context = {
         "mine": tokens.filter(user=request.user),
-        "others": tokens.exclude(user=request.user) if request.user.is_manager else None,
+        "others": tokens.exclude(user=request.user) if reach.is_manager(request.user) else None,
         "now": timezone.now(),
     }
     return render(request, "evidence/api_tokens.html", context)
@@ -50,9 +50,7 @@ def token_create(request):
 @require_POST
 @role_required(STAFF)
 def token_revoke(request, pk: int):
-    token = get_object_or_404(ApiToken, pk=pk)
-    if not services.may_revoke(request.user, token):
-        raise PermissionDenied("Only the token's own user or the compliance team can revoke it.")
+    token = reach.get_or_404(request, ApiToken, "revoke", pk=pk)
     if token.is_revoked:
         messages.info(request, f"“{token.name}” was already revoked.")
     else:

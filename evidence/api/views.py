@@ -18,14 +18,18 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from evidence.models import ApiToken, EvidenceItem
-from evidence.selectors import evidence_visible_to
-from evidence.services import evidence_add_file, evidence_add_link, evidence_add_note
+from evidence.services import (
+    evidence_add_file,
+    evidence_add_link,
+    evidence_add_note,
+    occurrence_complete_with_evidence,
+)
+from isms.foundation import reach
 from isms.maintenance.models import Occurrence
-from isms.maintenance.services import occurrence_complete
 
 from .authentication import HOW_TO, BearerTokenAuthentication
 from .parsers import SafeMultiPartParser
-from .permissions import HasScope, evidence_write_refusal, task_complete_refusal
+from .permissions import HasScope, evidence_write_refusal
 from .serializers import (
     CompletedTaskSerializer,
     ErrorSerializer,
@@ -145,7 +149,7 @@ class EvidenceDetailView(TokenAPIView):
         responses={200: EvidenceSerializer, 401: ERROR, 403: ERROR, 404: ERROR},
     )
     def get(self, request, pk: int):
-        item = evidence_visible_to(request.user).select_related("submitted_by").filter(pk=pk).first()
+        item = reach.visible(request.user, EvidenceItem).select_related("submitted_by").filter(pk=pk).first()
         if item is None:
             raise NotFound("No evidence with this id that you may read.")
         return Response(EvidenceSerializer(item).data)
@@ -200,10 +204,10 @@ class TaskCompleteView(TokenAPIView):
     def post(self, request, pk: int):
         def complete():
             user = request.user
-            occ = Occurrence.objects.visible_to(user).filter(pk=pk).first()
+            occ = reach.visible(user, Occurrence).filter(pk=pk).first()
             if occ is None:
                 raise NotFound("No task with this id that you may see.")
-            refusal = task_complete_refusal(user, occ)
+            refusal = reach.refusal(user, "complete", occ)
             if refusal:
                 raise PermissionDenied(refusal)
             if not occ.is_actionable:
@@ -211,7 +215,7 @@ class TaskCompleteView(TokenAPIView):
             serializer = TaskCompleteSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            done = occurrence_complete(
+            done = occurrence_complete_with_evidence(
                 occurrence=occ, by=user, note=data["note"], via="api", files=data["files"], links=data["links"]
             )
             done = (

@@ -10,11 +10,10 @@ from dateutil.relativedelta import relativedelta
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from evidence.models import EvidenceItem
 from isms.accounts.models import Department, User
 from isms.accounts.roles import Role
 
-from . import services
+from . import purposes, services
 from .models import Kind, Occurrence, Schedule
 
 EXTRA_OWNERS = [
@@ -49,7 +48,8 @@ def _roll(schedule: Schedule, day: datetime.date) -> int:
     return int(hashlib.sha256(f"{schedule.title}{day}".encode()).hexdigest()[:4], 16) % 100
 
 
-def demo_calendar(*, users: dict[str, User], today: datetime.date) -> None:
+def load(*, users: dict[str, User], today: datetime.date) -> None:
+    """The demo calendar (called by the demo loader with every app's demo, in layer order)."""
     people = {**users, **_extra_owners()}
     it = people["owner"]
     year_ago = today - relativedelta(months=11)
@@ -185,16 +185,13 @@ def _history(schedule: Schedule, today: datetime.date) -> None:
         links = [f"https://tickets.northwind.example/ISMS-{occ.pk}"] if roll % 3 == 0 else []
         # Most tasks leave a record behind; a few were closed without one, which coverage shows as a gap.
         files = [] if roll % 11 == 5 else [_record_file(schedule, occ, done_on)]
-        services.occurrence_complete(
+        # Through the task page's completion, so the evidence app records the files and links.
+        purposes.complete_task(
             occurrence=occ,
             by=occ.owner,
-            note="Done as planned; see the attached record.",
-            links=links,
-            files=files,
+            data={"note": "Done as planned; see the attached record.", "links": links, "files": files},
             now=at,
         )
-        # Demo history only: the evidence was "submitted" when the task was done, not when the demo loaded.
-        EvidenceItem.objects.filter(occurrence=occ).update(submitted_at=at)
 
 
 def _record_file(schedule: Schedule, occ: Occurrence, done_on: datetime.date) -> SimpleUploadedFile:

@@ -1,12 +1,10 @@
 """Forms for the calendar: filters, schedules, and what people do to an occurrence."""
 
 from django import forms
-from django.conf import settings
-from django.core.validators import URLValidator
 
 from isms.accounts.models import Department, User
 from isms.accounts.roles import STAFF
-from isms.organisation.forms import DateInput
+from isms.foundation.forms import DateInput
 
 from . import recurrence
 from .models import Kind, Occurrence, Schedule
@@ -32,18 +30,6 @@ class CalendarFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {k: v for k, v in self.cleaned_data.items() if v}
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
 def _parse_reminder_days(text: str) -> list[int]:
@@ -165,36 +151,11 @@ class ScheduleForm(forms.ModelForm):
 
 
 class CompleteForm(forms.Form):
+    """Marking a task done: a note. The evidence app adds its attachment fields (purposes.Attachments.form)."""
+
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, help_text="What was done, what was found."
     )
-    files = MultipleFileField(required=False, label="Evidence files")
-    links = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
-        label="Evidence links",
-        help_text="One address per line (a ticket, a report, a dashboard).",
-    )
-
-    def clean_files(self):
-        files = self.cleaned_data["files"]
-        limit = settings.EVIDENCE_MAX_UPLOAD_MB * 1024 * 1024
-        for f in files:
-            if f.size == 0:
-                raise forms.ValidationError(f"{f.name} is empty.")
-            if f.size > limit:
-                raise forms.ValidationError(f"{f.name} is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB.")
-        return files
-
-    def clean_links(self):
-        validate = URLValidator(schemes=["http", "https"])
-        links = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
-        for link in links:
-            try:
-                validate(link)
-            except forms.ValidationError:
-                raise forms.ValidationError(f"{link} is not a web address (http:// or https://).") from None
-        return links
 
 
 class ReassignForm(forms.Form):

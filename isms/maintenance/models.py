@@ -3,14 +3,15 @@
 A Schedule says what recurs, for what, who owns it and how often; it produces dated Occurrences a rolling
 horizon ahead. An occurrence's resolution (open, done, skipped, missed) is stored; whether an open one is
 upcoming, due or overdue follows from its dates and today, so it never goes stale. Every change to an
-occurrence is an OccurrenceEvent; every email sent is a Notice with a unique key, claimed before sending,
-so each notice leaves exactly once.
+occurrence is an OccurrenceEvent; every email about it is a Notice of the notice engine (isms.notices).
+The calendar knows no domain: what a schedule belongs to is its `subject` and `purpose`, and what its tasks
+mean (label, link, what completing or missing one does) is declared by the subject's app (purposes.py).
 """
 
 import datetime
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -45,6 +46,9 @@ class Schedule(models.Model):
     subject_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
     subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
+    # Tells apart several schedules of one subject (a nonconformity's corrective action and its effectiveness
+    # check); empty for recurring activities, of which a subject may have any number.
+    purpose = models.CharField(max_length=40, blank=True)
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="schedules")
     department = models.ForeignKey(
@@ -78,12 +82,17 @@ class Schedule(models.Model):
 
     class Meta:
         ordering = ["title"]
-        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        indexes = [models.Index(fields=["subject_type", "subject_id", "purpose"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "purpose"],
+                condition=~Q(purpose=""),
+                name="one_schedule_per_subject_and_purpose",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="schedule_ends_after_start",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -144,14 +153,6 @@ class OccurrenceQuerySet(models.QuerySet):
                 return self.filter(state=Occurrence.State.SKIPPED)
         return self
 
-    def visible_to(self, user):
-        """Managers, viewers see everything; a control owner sees their own; auditors nothing here."""
-        if user.is_manager or user.role == "viewer":
-            return self
-        if user.role == "owner":
-            return self.filter(owner=user)
-        return self.none()
-
 
 class Occurrence(models.Model):
     """One dated task produced by a schedule. Done, skipped and missed ones are history: never rewritten."""
@@ -192,6 +193,12 @@ class Occurrence(models.Model):
     skip_reason = models.TextField(blank=True)
     # Bumped by every change of state or owner, so a task link issued before the change stops working.
     link_version = models.PositiveIntegerField(default=0)
+    notices = GenericRelation(
+        "notices.Notice",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="occurrence",
+    )
 
     objects = OccurrenceQuerySet.as_manager()
 
@@ -255,44 +262,6 @@ class OccurrenceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
-
-
-class Notice(models.Model):
-    """One email the calendar sends, recorded before it is sent.
-
-    `key` is unique per (occurrence, slot) or (recipient, digest week): writing the row is what decides
-    that this notice goes out, so a scan that runs twice, or two beats, cannot send it twice. The row is
-    claimed before sending and marked sent only after the mail server accepted it.
-    """
-
-    class Slot(models.TextChoices):
-        REMINDER = "reminder", "Reminder"
-        OVERDUE = "overdue", "Overdue"
-        ESCALATED = "escalated", "Escalated"
-        ASSIGNED = "assigned", "Assigned"
-        OWNER_DIGEST = "owner_digest", "Weekly digest"
-        TEAM_DIGEST = "team_digest", "Compliance digest"
-
-    key = models.CharField(max_length=120, unique=True)
-    slot = models.CharField(max_length=20, choices=Slot.choices)
-    occurrence = models.ForeignKey(Occurrence, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
-    days_before = models.IntegerField(null=True, blank=True, help_text="For reminders: how many days before due.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(
-        null=True, blank=True, help_text="Not sent because it no longer applied (the task was done first)."
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["sent_at", "cancelled_at", "created_at"])]
-
-    def __str__(self) -> str:
-        return self.key
 
 
 class TaskLinkUse(models.Model):

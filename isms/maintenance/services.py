@@ -1,8 +1,11 @@
 """Writes on the calendar: saving schedules and materialising their occurrences, and what people do to an
-occurrence (complete, reassign, skip, reopen). Each is atomic and leaves a history event."""
+occurrence (complete, reassign, skip, reopen). Each is atomic and leaves a history event.
+
+The public API for domains: `schedule_for(subject, purpose=…, …)` keeps one schedule per (subject, purpose)
+in step with the domain object; `schedule_retire(subject, purpose, reason)` takes it off the calendar;
+`schedule_save(…, subject=…)` adds recurring activities (any number per subject)."""
 
 import datetime
-from collections.abc import Iterable
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -11,10 +14,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from evidence.models import EvidenceItem
-from evidence.services import evidence_add_file, evidence_add_link, files_removed_on_error
-
-from .models import Notice, Occurrence, OccurrenceEvent, Schedule
+from . import purposes
+from .models import Occurrence, OccurrenceEvent, Schedule
 
 SCHEDULE_FIELDS = (
     "title",
@@ -29,6 +30,7 @@ SCHEDULE_FIELDS = (
     "grace_days",
     "escalate_to",
     "active",
+    "purpose",
 )
 
 
@@ -99,7 +101,7 @@ def schedule_materialise(
         if occ.state != Occurrence.State.OPEN or day < today:
             continue
         if day not in wanted:
-            if not occ.events.exists() and not occ.evidence.exists():
+            if not _has_record(occ):
                 occ.delete()
             continue
         changed = {
@@ -128,36 +130,85 @@ def materialise_all(today: datetime.date | None = None) -> int:
     return created
 
 
-@transaction.atomic
-def one_off_sync(*, subject, title: str, due_date: datetime.date, owner, kind: str, **extra) -> Schedule:
-    """Keep a single-date schedule in step with the object it belongs to (an audit date, an action's due date)."""
+def _has_record(occ: Occurrence) -> bool:
+    """Something was recorded on the task (history, or anything another app attached, such as evidence), so it
+    is kept even when its schedule no longer wants that date."""
+    if occ.events.exists():
+        return True
+    for rel in Occurrence._meta.related_objects:
+        if (
+            rel.one_to_many
+            and rel.related_model is not OccurrenceEvent
+            and rel.related_model._default_manager.filter(**{rel.field.name: occ}).exists()
+        ):
+            return True
+    return False
+
+
+def _subject_filter(subject) -> dict:
     from django.contrib.contenttypes.models import ContentType
 
-    schedule = Schedule.objects.filter(
-        subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk, rrule=""
-    ).first()
-    if schedule is not None and schedule.start_date != due_date:
+    return {"subject_type": ContentType.objects.get_for_model(subject), "subject_id": subject.pk}
+
+
+@transaction.atomic
+def schedule_for(
+    *,
+    subject,
+    purpose: str,
+    title: str,
+    owner,
+    start_date: datetime.date,
+    kind: str,
+    rrule: str = "",
+    by=None,
+    today: datetime.date | None = None,
+    **extra,
+) -> Schedule:
+    """Keep the one schedule of `subject` for `purpose` in step with it (an audit date, an action's due date,
+    an evidence renewal). A single date when `rrule` is empty; a moved date moves the open task with it (done
+    ones stay history). Several purposes per subject are told apart: a nonconformity's corrective action and
+    its effectiveness check are two schedules."""
+    if not purpose:
+        raise ValueError("schedule_for needs a purpose; recurring activities use schedule_save(subject=…)")
+    schedule = Schedule.objects.select_for_update().filter(**_subject_filter(subject), purpose=purpose).first()
+    if schedule is not None and not rrule and not schedule.rrule and schedule.start_date != start_date:
         # The date moved: the open occurrence moves with it (done ones stay history).
         moved = schedule.occurrences.filter(state=Occurrence.State.OPEN, due_date=schedule.start_date).first()
-        if moved:
+        if moved and not schedule.occurrences.filter(due_date=start_date).exists():
             _record(moved, OccurrenceEvent.Action.RESCHEDULED, None, "system", data={"from": str(moved.due_date)})
-            moved.due_date = due_date
-            moved.remind_from = due_date - datetime.timedelta(days=schedule.lead_days)
-            moved.grace_until = due_date + datetime.timedelta(days=schedule.grace_days)
+            moved.due_date = start_date
+            moved.remind_from = start_date - datetime.timedelta(days=schedule.lead_days)
+            moved.grace_until = start_date + datetime.timedelta(days=schedule.grace_days)
             moved.link_version += 1
             moved.save()
-    fields = {"title": title, "start_date": due_date, "owner": owner, "kind": kind, "rrule": "", **extra}
-    return schedule_save(schedule=schedule, subject=subject, **fields)
+    fields = {"title": title, "start_date": start_date, "owner": owner, "kind": kind, "rrule": rrule, "active": True}
+    return schedule_save(schedule=schedule, subject=subject, purpose=purpose, by=by, today=today, **fields, **extra)
 
 
-def _control_of(occurrence: Occurrence):
-    """The control a task's schedule belongs to, when it belongs to one: its evidence then counts for it."""
-    from controls.models import Control
+@transaction.atomic
+def schedule_retire(*, subject, purpose: str, reason: str, by=None) -> int:
+    """Take the subject's schedule for `purpose` off the calendar: its open tasks are skipped with `reason`
+    (kept in their history) and it makes no more. Returns how many open tasks were skipped."""
+    skipped = 0
+    for schedule in Schedule.objects.select_for_update().filter(**_subject_filter(subject), purpose=purpose):
+        for occ in schedule.occurrences.filter(state__in=[Occurrence.State.OPEN, Occurrence.State.MISSED]):
+            occ.state = Occurrence.State.SKIPPED
+            occ.skip_reason = reason
+            occ.link_version += 1
+            occ.save(update_fields=["state", "skip_reason", "link_version"])
+            _record(occ, OccurrenceEvent.Action.SKIPPED, by, "system", reason)
+            skipped += 1
+        if schedule.active:
+            schedule.active = False
+            schedule.save(update_fields=["active", "updated_at"])
+    return skipped
 
-    schedule = occurrence.schedule
-    if schedule.subject_type_id and schedule.subject_type.model_class() is Control:
-        return Control.objects.filter(pk=schedule.subject_id).first()
-    return None
+
+def schedules_of(subject, purpose: str | None = None):
+    """The schedules a domain object has on the calendar (all purposes, or one)."""
+    qs = Schedule.objects.filter(**_subject_filter(subject))
+    return qs if purpose is None else qs.filter(purpose=purpose)
 
 
 def _record(occurrence: Occurrence, action: str, actor, via: str, note: str = "", data=None) -> OccurrenceEvent:
@@ -171,6 +222,14 @@ def _lock(occurrence: Occurrence) -> Occurrence:
     return Occurrence.objects.select_for_update().get(pk=occurrence.pk)
 
 
+def occurrence_lock(occurrence: Occurrence) -> Occurrence:
+    """Lock the task for a completion and check it can still be completed (inside the caller's transaction)."""
+    occ = _lock(occurrence)
+    if not occ.is_actionable:
+        raise ValidationError(f"This task is already {occ.get_state_display().lower()}.")
+    return occ
+
+
 @transaction.atomic
 def occurrence_complete(
     *,
@@ -178,28 +237,12 @@ def occurrence_complete(
     by,
     note: str = "",
     via: str = "web",
-    files: Iterable = (),
-    links: Iterable[str] = (),
     now: datetime.datetime | None = None,
 ) -> Occurrence:
-    """Mark the task done at server time, with a note and evidence. Late if after the due date."""
+    """Mark the task done at server time, with a note. Late if after the due date. Evidence is attached by the
+    evidence app's service, which calls this in the same transaction."""
     now = now or timezone.now()
-    occ = _lock(occurrence)
-    if not occ.is_actionable:
-        raise ValidationError(f"This task is already {occ.get_state_display().lower()}.")
-    source = {"task link": EvidenceItem.Source.TASK_LINK, "api": EvidenceItem.Source.API}.get(
-        via, EvidenceItem.Source.WEB
-    )
-    control = _control_of(occ)
-    with files_removed_on_error():
-        # Evidence from a task takes effect on the day the task was done.
-        done_on = timezone.localdate(now)
-        for upload in files:
-            evidence_add_file(
-                upload=upload, by=by, source=source, occurrence=occ, control=control, effective_date=done_on
-            )
-        for url in links:
-            evidence_add_link(url=url, by=by, source=source, occurrence=occ, control=control, effective_date=done_on)
+    occ = occurrence_lock(occurrence)
     occ.state = Occurrence.State.DONE
     occ.completed_at = now
     occ.completed_on = timezone.localdate(now)
@@ -209,13 +252,16 @@ def occurrence_complete(
     occ.save()
     _record(occ, OccurrenceEvent.Action.COMPLETED, by, via, note, {"late": occ.completed_on > occ.due_date})
     occ.refresh_from_db()
+    declared = purposes.purpose_of(occ.schedule)
+    if declared is not None and declared.on_completed is not None:
+        declared.on_completed(occurrence=occ, by=by)
     return occ
 
 
 @transaction.atomic
 def occurrence_reassign(*, occurrence: Occurrence, to, by, note: str = "") -> Occurrence:
     """Give the task to someone else; the old owner's link stops working and the new owner is told."""
-    from .notices import notice_create
+    from .notices import notify_assigned
 
     occ = _lock(occurrence)
     if not occ.is_actionable:
@@ -229,12 +275,7 @@ def occurrence_reassign(*, occurrence: Occurrence, to, by, note: str = "") -> Oc
     occ.department = to.department or occ.department
     occ.link_version += 1
     occ.save()
-    notice_create(
-        key=f"occ:{occ.pk}:assigned:v{occ.link_version}:to:{to.pk}",
-        slot=Notice.Slot.ASSIGNED,
-        occurrence=occ,
-        recipient=to,
-    )
+    notify_assigned(occ)
     return occ
 
 
@@ -295,4 +336,16 @@ def mark_missed(today: datetime.date) -> list[int]:
         OccurrenceEvent.objects.bulk_create(
             [OccurrenceEvent(occurrence_id=pk, action=OccurrenceEvent.Action.MISSED, via="system") for pk in changed]
         )
+        _missed_hooks(changed)
     return changed
+
+
+def _missed_hooks(ids: list[int]) -> None:
+    """Tell the domains whose tasks were missed (a missed control activity may raise a nonconformity)."""
+    with_subject = Occurrence.objects.filter(pk__in=ids, schedule__subject_type__isnull=False).select_related(
+        "schedule"
+    )
+    for occ in with_subject.iterator(chunk_size=500):
+        declared = purposes.purpose_of(occ.schedule)
+        if declared is not None and declared.on_missed is not None:
+            declared.on_missed(occurrence=occ)

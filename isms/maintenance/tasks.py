@@ -18,9 +18,3 @@ def scan_notices() -> dict:
 @shared_task(name="maintenance.weekly_digests")
 def weekly_digests() -> int:
     return len(notices.plan_digests())
-
-
-@shared_task(name="maintenance.deliver_notice")
-def deliver_notice(notice_id: int) -> str:
-    """Send one notice. A failure is recorded on the notice and retried by the scan after a pause."""
-    return notices.deliver(notice_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import views
 
 app_name = "maintenance"
 urlpatterns = [
@@ -18,5 +18,10 @@ urlpatterns = [
     path("schedules/<int:pk>/edit/", views.schedule_edit, name="schedule_edit"),
     path("task/", views.task_link, name="task_link"),
     path("task/<int:pk>/", views.task_link_task, name="task_link_task"),
-    *feeds.urlpatterns,
+    path("feeds/", views.feeds_page, name="feeds"),
+    path("feeds/regenerate/", views.feed_regenerate, name="feed_regenerate"),
+    path("feeds/organisation/regenerate/", views.feed_org_regenerate, name="feed_org_regenerate"),
+    path("feeds/<str:token>/mine.ics", views.feed_user_ics, name="feed_user_ics"),
+    path("feeds/<str:token>/organisation.ics", views.feed_org_ics, name="feed_org_ics"),
+    path("print/<int:year>.pdf", views.calendar_pdf, name="calendar_pdf"),
 ]

@@ -1,23 +1,33 @@
-"""Calendar pages: month grid, agenda, my tasks, occurrences and schedules, and the emailed task link."""
+"""Calendar pages: month grid, agenda, my tasks, occurrences and schedules, the emailed task link, the
+calendar feeds and the printable year.
+
+Every object is fetched through the reach rule (reach.py): a task outside the user's reach is a 404, an
+action they may not take a 403 that says why."""
 
 import datetime
+import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from isms.accounts.roles import MANAGERS, STAFF
+from isms.foundation import identity, reach
 from isms.foundation.permissions import role_required
 
-from . import links, selectors, services
-from .forms import CalendarFilterForm, CompleteForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm
-from .models import Occurrence, Schedule, TaskLinkUse
+from . import feeds, links, purposes, selectors, services
+from .forms import CalendarFilterForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm
+from .models import CalendarFeed, Occurrence, Schedule, TaskLinkUse
+
+logger = logging.getLogger(__name__)
 
 SESSION_GRANTS = "task_link_grants"
 MY_LATE_SHOWN = 50
@@ -25,7 +35,7 @@ MY_LATE_SHOWN = 50
 
 def _filtered(request, today):
     form = CalendarFilterForm(request.GET or None)
-    qs = selectors.calendar_queryset().visible_to(request.user)
+    qs = reach.visible(request.user, selectors.calendar_queryset())
     return form, selectors.filter_occurrences(qs, today=today, **form.filters())
 
 
@@ -106,14 +116,10 @@ def my_tasks(request):
     return render(request, "maintenance/mine.html", context)
 
 
-def _occurrence_for(request, pk: int) -> Occurrence:
-    """The occurrence if the user may see it; 404 otherwise, so ids cannot be probed."""
-    qs = Occurrence.objects.select_related("schedule", "owner", "department", "completed_by").visible_to(request.user)
-    return get_object_or_404(qs, pk=pk)
-
-
-def _can_complete(user, occ: Occurrence) -> bool:
-    return user.is_manager or occ.owner_id == user.pk
+def _occurrence_for(request, pk: int, action: str = "view") -> Occurrence:
+    """The occurrence if the user may see it (else 404, so ids cannot be probed) and do `action` (else 403)."""
+    qs = Occurrence.objects.select_related("schedule", "owner", "department", "completed_by")
+    return reach.get_or_404(request, qs, action, pk=pk)
 
 
 @role_required(STAFF)
@@ -123,12 +129,14 @@ def occurrence_detail(request, pk: int):
         "occ": occ,
         "today": timezone.localdate(),
         "events": occ.events.select_related("actor"),
-        "evidence": occ.evidence.select_related("submitted_by"),
-        "can_complete": occ.is_actionable and _can_complete(request.user, occ),
-        "complete_form": CompleteForm(),
+        "subject": purposes.subject_link(occ.schedule),
+        "can": reach.may_all(request.user, ["complete", "reassign", "skip", "reopen"], occ),
+        "can_see_schedule": reach.visible(request.user, Schedule).filter(pk=occ.schedule_id).exists(),
+        "complete_form": purposes.complete_form()(),
         "reassign_form": ReassignForm(initial={"to": occ.owner_id}),
         "skip_form": SkipForm(),
         "reopen_form": ReopenForm(),
+        **purposes.attachments_context(request.user, occ),
     }
     return render(request, "maintenance/occurrence.html", context)
 
@@ -151,15 +159,11 @@ def _act(request, occ, form, action) -> object:
 @require_POST
 @role_required(STAFF)
 def occurrence_complete(request, pk: int):
-    occ = _occurrence_for(request, pk)
-    if not _can_complete(request.user, occ):
-        raise PermissionDenied("Only the task's owner or the compliance team can complete it.")
-    form = CompleteForm(request.POST, request.FILES)
+    occ = _occurrence_for(request, pk, "complete")
+    form = purposes.complete_form()(request.POST, request.FILES)
 
     def complete(data):
-        done = services.occurrence_complete(
-            occurrence=occ, by=request.user, note=data["note"], files=data["files"], links=data["links"], via="web"
-        )
+        done = purposes.complete_task(occurrence=occ, by=request.user, data=data, via="web")
         messages.success(request, f"Marked done ({done.status_label().lower()}).")
 
     return _act(request, occ, form, complete)
@@ -168,7 +172,7 @@ def occurrence_complete(request, pk: int):
 @require_POST
 @role_required(MANAGERS)
 def occurrence_reassign(request, pk: int):
-    occ = _occurrence_for(request, pk)
+    occ = _occurrence_for(request, pk, "reassign")
 
     def reassign(data):
         services.occurrence_reassign(occurrence=occ, to=data["to"], by=request.user, note=data["note"])
@@ -180,7 +184,7 @@ def occurrence_reassign(request, pk: int):
 @require_POST
 @role_required(MANAGERS)
 def occurrence_skip(request, pk: int):
-    occ = _occurrence_for(request, pk)
+    occ = _occurrence_for(request, pk, "skip")
 
     def skip(data):
         services.occurrence_skip(occurrence=occ, by=request.user, reason=data["reason"])
@@ -192,7 +196,7 @@ def occurrence_skip(request, pk: int):
 @require_POST
 @role_required(MANAGERS)
 def occurrence_reopen(request, pk: int):
-    occ = _occurrence_for(request, pk)
+    occ = _occurrence_for(request, pk, "reopen")
 
     def reopen(data):
         services.occurrence_reopen(occurrence=occ, by=request.user, note=data["note"])
@@ -201,11 +205,12 @@ def occurrence_reopen(request, pk: int):
     return _act(request, occ, ReopenForm(request.POST), reopen)
 
 
-@role_required(MANAGERS | {"viewer"})
+@role_required(STAFF)
 def schedule_list(request):
     today = timezone.localdate()
     schedules = (
-        Schedule.objects.select_related("owner", "department")
+        reach.visible(request.user, Schedule)
+        .select_related("owner", "department")
         .annotate(
             open_count=Count("occurrences", filter=Q(occurrences__state="open")),
             late_count=Count(
@@ -219,13 +224,20 @@ def schedule_list(request):
     return render(request, "maintenance/schedules.html", {"page": page})
 
 
-@role_required(MANAGERS | {"viewer"})
+@role_required(STAFF)
 def schedule_detail(request, pk: int):
-    schedule = get_object_or_404(Schedule.objects.select_related("owner", "department", "escalate_to"), pk=pk)
+    schedule = reach.get_or_404(request, Schedule.objects.select_related("owner", "department", "escalate_to"), pk=pk)
     occurrences = schedule.occurrences.select_related("owner").order_by("-due_date")
     page = Paginator(occurrences, 25).get_page(request.GET.get("page"))
     return render(
-        request, "maintenance/schedule.html", {"schedule": schedule, "page": page, "today": timezone.localdate()}
+        request,
+        "maintenance/schedule.html",
+        {
+            "schedule": schedule,
+            "subject": purposes.subject_link(schedule),
+            "page": page,
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -244,7 +256,7 @@ def schedule_create(request):
 
 @role_required(MANAGERS)
 def schedule_edit(request, pk: int):
-    schedule = get_object_or_404(Schedule, pk=pk)
+    schedule = reach.get_or_404(request, Schedule, "edit", pk=pk)
     form = ScheduleForm(request.POST or None, instance=schedule)
     if request.method == "POST" and form.is_valid():
         # is_valid() already copied the new values onto `schedule`; the service needs the stored row to see
@@ -307,18 +319,10 @@ def task_link_task(request, pk: int):
         return _refused(request, refusal)
     if occ.pk != pk:
         raise Http404
-    form = CompleteForm(request.POST or None, request.FILES or None)
+    form = purposes.complete_form()(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.occurrence_complete(
-                occurrence=occ,
-                by=occ.owner,
-                note=data["note"],
-                files=data["files"],
-                links=data["links"],
-                via="task link",
-            )
+            purposes.complete_task(occurrence=occ, by=occ.owner, data=form.cleaned_data, via="task link")
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -327,10 +331,138 @@ def task_link_task(request, pk: int):
             grants.pop(str(pk), None)
             request.session[SESSION_GRANTS] = grants
             occ.refresh_from_db()
-            return render(request, "maintenance/task_link_done.html", {"occ": occ})
-    evidence = occ.evidence.all()
+            return render(
+                request,
+                "maintenance/task_link_done.html",
+                {"occ": occ, **purposes.attachments_context(None, occ)},
+            )
     return render(
         request,
         "maintenance/task_link_task.html",
-        {"occ": occ, "form": form, "evidence": evidence, "today": timezone.localdate()},
+        {"occ": occ, "form": form, "today": timezone.localdate(), **purposes.attachments_context(None, occ)},
     )
+
+
+def _ics_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@login_not_required
+def feed_user_ics(request, token: str):
+    """A person's own tasks. Public URL: the token is the key; gone once the person is inactive or not staff."""
+    feed = CalendarFeed.objects.select_related("user").filter(token=token, is_organisation=False).first()
+    if feed is None or not reach.is_staff_member(feed.user):
+        raise Http404("No such feed.")
+    today = timezone.localdate()
+    occurrences = feeds.feed_occurrences(today).filter(owner=feed.user)
+    content = feeds.build_ics(occurrences, name=f"ISMS tasks: {feed.user}", today=today)
+    return _ics_response(content, "my-isms-tasks.ics")
+
+
+@login_not_required
+def feed_org_ics(request, token: str):
+    """Every task of the organisation. Public URL: the token is the key."""
+    if not CalendarFeed.objects.filter(token=token, is_organisation=True).exists():
+        raise Http404("No such feed.")
+    today = timezone.localdate()
+    name = f"ISMS calendar: {identity.organisation_name()}"
+    return _ics_response(feeds.build_ics(feeds.feed_occurrences(today), name=name, today=today), "isms-calendar.ics")
+
+
+# --- calendar feeds and the printable year ----------------------------------------------------------------
+
+
+def _webcal(url: str) -> str:
+    return "webcal://" + url.split("://", 1)[1]
+
+
+@role_required(STAFF)
+def feeds_page(request):
+    personal = feeds.user_feed(request.user)
+    organisation = feeds.organisation_feed() if feeds.can_see_organisation_feed(request.user) else None
+    context = {
+        "personal_url": feeds.feed_url(personal),
+        "organisation_url": feeds.feed_url(organisation) if organisation else None,
+        "past_days": feeds.FEED_PAST_DAYS,
+        "can_regenerate_org": reach.is_manager(request.user),
+        "horizon_months": settings.MAINTENANCE_HORIZON_MONTHS,
+        "this_year": timezone.localdate().year,
+    }
+    # webcal:// opens the subscription dialog of the desktop calendar app directly.
+    context["personal_webcal"] = _webcal(context["personal_url"])
+    context["organisation_webcal"] = _webcal(context["organisation_url"]) if organisation else None
+    return render(request, "maintenance/feeds.html", context)
+
+
+@require_POST
+@role_required(STAFF)
+def feed_regenerate(request):
+    feeds.feed_regenerate_token(user=request.user)
+    messages.success(
+        request, "Your calendar link was replaced. The old link no longer works: subscribe again with the new one."
+    )
+    return redirect("maintenance:feeds")
+
+
+@require_POST
+@role_required(MANAGERS)
+def feed_org_regenerate(request):
+    feeds.feed_regenerate_token()
+    logger.info("Organisation calendar feed token regenerated by %s", request.user.username)
+    messages.success(
+        request,
+        "The organisation calendar link was replaced. The old link no longer works: "
+        "everyone who subscribed needs the new one.",
+    )
+    return redirect("maintenance:feeds")
+
+
+@role_required(STAFF)
+def calendar_pdf(request, year: int):
+    """The year on one landscape A4 page, to print and pin up."""
+    if year not in feeds.PDF_YEARS:
+        raise Http404("No calendar for that year.")
+    import weasyprint  # heavy; only this view needs it
+
+    today = timezone.localdate()
+    # calendar_queryset() is an Occurrence queryset: visible_to narrows it to what this person may see.
+    occurrences = list(
+        reach.visible(request.user, selectors.calendar_queryset())
+        .filter(due_date__year=year)
+        .order_by("due_date", "title")
+    )
+    months, totals = feeds.year_grid(occurrences, year, today)
+    milestones = [o for o in occurrences if o.schedule.kind in feeds.MILESTONE_KINDS]
+    for occ in milestones:
+        occ.pdf_status = feeds._PDF_STATUS_OF[occ.status(today)]
+    html = render_to_string(
+        "maintenance/calendar_pdf.html",
+        {
+            "organisation_name": identity.organisation_name(),
+            "year": year,
+            "months": months,
+            "weekdays": ["M", "T", "W", "T", "F", "S", "S"],
+            "legend": feeds.PDF_STATUS,
+            "totals": [(key, label, totals[key]) for key, label in feeds.PDF_STATUS],
+            "total": sum(totals.values()),
+            "milestones": milestones[: feeds.PDF_MILESTONES_MAX],
+            "milestones_more": max(len(milestones) - feeds.PDF_MILESTONES_MAX, 0),
+            "scope_note": "all tasks" if feeds.can_see_organisation_feed(request.user) else "your tasks",
+            "printed_by": request.user,
+            "printed_at": timezone.localtime(),
+        },
+        request=request,
+    )
+    # Nothing is fetched: the page is self-contained, and a title can never make the renderer load a URL.
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
+    if len(document.pages) > 1:  # the layout is sized to fit; never hand out a second page
+        logger.warning("Calendar PDF for %s overflowed to %s pages; printing the first", year, len(document.pages))
+        document = document.copy(document.pages[:1])
+    response = HttpResponse(document.write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="isms-calendar-{year}.pdf"'
+    return response

@@ -6,3 +6,11 @@ class OrganisationConfig(AppConfig):
 
     name = "isms.organisation"
     label = "organisation"
+
+    def ready(self) -> None:
+        from isms.foundation import identity
+
+        from . import calendar, reach  # noqa: F401 - registers the calendar hooks and the reach rules
+        from .models import Organisation
+
+        identity.register(lambda: Organisation.current().name)

@@ -1,13 +1,8 @@
 from django import forms
 
+from isms.foundation.forms import DateInput
+
 from .models import Certificate, CycleAudit, Organisation
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class OrganisationForm(forms.ModelForm):

@@ -7,7 +7,10 @@ from django.utils import timezone
 
 from isms.accounts.models import User
 from isms.accounts.roles import Role
+from isms.maintenance.models import Kind
+from isms.maintenance.services import schedule_for
 
+from .calendar import CERTIFICATION_AUDIT
 from .models import Certificate, CycleAudit, Organisation
 
 
@@ -56,19 +59,17 @@ def cycle_audit_to_calendar(audit: CycleAudit) -> None:
     """Put the audit on the maintenance calendar as a one-off task for the compliance team, and keep it there
     at the audit's current date. Without a compliance manager or administrator there is nobody to own it yet;
     the next save of the certificate or the audit date puts it on the calendar."""
-    from isms.maintenance.models import Kind
-    from isms.maintenance.services import one_off_sync
-
     owner = (
         User.objects.filter(is_active=True, role=Role.COMPLIANCE).exclude(email="").order_by("pk").first()
         or User.objects.filter(is_active=True, role=Role.ADMIN).exclude(email="").order_by("pk").first()
     )
     if owner is None:
         return
-    one_off_sync(
+    schedule_for(
         subject=audit,
+        purpose=CERTIFICATION_AUDIT,
         title=f"{audit.get_kind_display()}: {audit.certificate.certification_body}",
-        due_date=audit.planned_date,
+        start_date=audit.planned_date,
         owner=owner,
         kind=Kind.EXTERNAL_AUDIT,
         department=owner.department,

@@ -1,22 +1,21 @@
-"""The demo organisation `make run` loads: one login per role, departments, a certificate and its cycle.
+"""The demo organisation `make run` loads: one login per role and departments, then every app's demo.
 
-Loading is idempotent: running it again updates what is there instead of adding copies. Later apps add
-their own demo data by appending a function to DEMO_STEPS.
-"""
+Each app keeps its demo data in its own `demo.py` with a `load(*, users, today)` function; they are found by
+that convention and run in the order of INSTALLED_APPS, which is the layer order (the calendar before the
+controls whose activities it runs, evidence after both). Loading is idempotent: running it again updates what
+is there instead of adding copies."""
 
 import datetime
+import importlib
+from collections.abc import Callable
 
-from dateutil.relativedelta import relativedelta
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from controls.demo import demo_controls
 from isms.accounts.models import Department, User
 from isms.accounts.roles import Role
-from isms.maintenance.demo import demo_calendar
-from isms.organisation.models import Certificate, Organisation
-from isms.organisation.services import certificate_save
 
 DEPARTMENTS = ["IT", "HR", "Legal", "Facilities", "Security", "Management"]
 
@@ -28,14 +27,6 @@ DEMO_USERS = [
     ("viewer", "Victor", "Viewer", Role.VIEWER, "Management"),
     ("auditor", "Aude", "Auditor", Role.AUDITOR, None),
 ]
-
-SCOPE = (
-    "The information security management system of Northwind Analytics Ltd covering the design, development, "
-    "operation and support of the Northwind SaaS analytics platform, delivered from the London office and "
-    "the company's cloud hosting (AWS eu-west-2), including the people, processes and suppliers supporting it. "
-    "Excluded: the on-premises payroll system operated by an outsourced provider."
-)
-
 
 def demo_users(password: str) -> dict[str, User]:
     departments = {name: Department.objects.get_or_create(name=name)[0] for name in DEPARTMENTS}
@@ -60,32 +51,26 @@ def demo_users(password: str) -> dict[str, User]:
     return users
 
 
-def demo_organisation(today: datetime.date) -> Certificate:
-    org = Organisation.current()
-    org.name = "Northwind Analytics Ltd"
-    org.scope = SCOPE
-    org.save()
-    # Certified seven months ago: surveillance year 1 is coming up, the rest of the cycle is ahead.
-    issue = today - relativedelta(months=7)
-    certificate = Certificate.objects.filter(certificate_number="NW-27001-0420").first()
-    return certificate_save(
-        certificate=certificate,
-        organisation=org,
-        certification_body="BSI Assurance UK (example)",
-        certificate_number="NW-27001-0420",
-        issue_date=issue,
-    )
-
-
 @transaction.atomic
 def demo_load(*, password: str | None = None, today: datetime.date | None = None) -> dict[str, User]:
     today = today or timezone.localdate()
     users = demo_users(password or settings.DEMO_PASSWORD)
-    demo_organisation(today)
-    for step in DEMO_STEPS:
-        step(users=users, today=today)
+    for loader in app_demos():
+        loader(users=users, today=today)
     return users
 
 
-# Each app's part of the demo: functions called with users=… and today=….
-DEMO_STEPS: list = [demo_calendar, demo_controls]
+def app_demos() -> list[Callable]:
+    """Every app's `demo.load`, in INSTALLED_APPS (layer) order."""
+    loaders = []
+    for config in apps.get_app_configs():
+        if config.name == __package__:
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise
+            continue
+        loaders.append(module.load)
+    return loaders

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from isms.accounts.roles import ALL, Role
+from isms.foundation import reach
 from isms.foundation.permissions import role_required
 from isms.maintenance.models import Occurrence
 from isms.maintenance.selectors import calendar_queryset, status_counts
@@ -21,14 +22,14 @@ def dashboard(request):
     today = timezone.localdate()
     certificate = Certificate.objects.current()
     timeline = cycle_timeline(certificate, today) if certificate else None
-    visible = Occurrence.objects.visible_to(request.user)
+    visible = reach.visible(request.user, Occurrence)
     context = {
         "organisation": Organisation.current(),
         "timeline": timeline,
         "today": today,
         "counts": status_counts(visible, today),
         "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
-        "late": calendar_queryset().visible_to(request.user).overdue(today).order_by("due_date")[:8],
+        "late": reach.visible(request.user, calendar_queryset()).overdue(today).order_by("due_date")[:8],
     }
     return render(request, "web/dashboard.html", context)
 

@@ -4,6 +4,7 @@ import datetime
 import hashlib
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from evidence.models import EvidenceItem
@@ -130,7 +131,20 @@ def test_another_owners_task_is_a_404(api, owner, other):
 def test_a_viewer_sees_the_task_but_may_not_complete_it(api, viewer, owner):
     occurrence = make_schedule(owner).occurrences.first()
     response = api(viewer).post(_complete_url(occurrence), {"note": "x"})
-    assert response.status_code == 403 and "cannot complete tasks" in response.json()["detail"]
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only the task's owner or the compliance team can complete it."
+
+
+def test_a_viewer_who_owns_a_task_completes_it_as_on_the_web(api, viewer, client_as):
+    """One reach rule: leadership may own work (a management review task) and complete it, web and API alike."""
+    first, second = make_schedule(viewer, title="Management review").occurrences.all()[:2]
+    assert api(viewer).post(_complete_url(first), {"note": "Minutes attached"}).status_code == 200
+    response = client_as(viewer).post(reverse("maintenance:complete", args=[second.pk]), {"note": "Held"})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == second.state == "done"
+    assert first.completed_by == second.completed_by == viewer
 
 
 def test_a_manager_may_complete_anyones_task(api, compliance, owner):

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from evidence.services import evidence_add_file
-from isms.maintenance.services import occurrence_complete
+from evidence.services import occurrence_complete_with_evidence as occurrence_complete
 from tests.factories import DepartmentFactory, UserFactory, make_control, make_requirement, make_schedule
 
 D = datetime.date

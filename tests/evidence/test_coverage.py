@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from evidence import coverage
 from evidence.services import evidence_add_link, evidence_add_note
+from evidence.services import occurrence_complete_with_evidence as occurrence_complete
 from isms.maintenance.models import Occurrence
-from isms.maintenance.services import mark_missed, occurrence_complete, occurrence_skip, schedule_materialise
+from isms.maintenance.services import mark_missed, occurrence_skip, schedule_materialise
 from tests.evidence.conftest import TODAY, D, add_file, at, upload
 from tests.factories import make_certificate, make_control, make_requirement, make_schedule
 

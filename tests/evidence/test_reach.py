@@ -1,11 +1,11 @@
-"""Who reads which evidence: one rule (evidence_visible_to) behind the library, the detail page, the download,
+"""Who reads which evidence: one rule (evidence/reach.py) behind the library, the detail page, the download,
 correction and deletion. An id outside a user's reach is a 404, exactly like an id that does not exist."""
 
 import pytest
 from django.urls import reverse
 
 from evidence.models import EvidenceItem
-from evidence.selectors import evidence_visible_to
+from isms.foundation import reach
 from tests.evidence.conftest import add_file
 
 ROLES = ["admin", "compliance", "owner", "viewer", "auditor"]
@@ -50,10 +50,10 @@ def test_owner_reaches_what_they_submitted_their_tasks_and_their_controls(owner,
     on_requirement_by_me = add_file(owner, requirement=world["requirement"])
     on_requirement_by_them = add_file(compliance, requirement=world["requirement"])
     on_their_control_by_me = add_file(owner, control=world["theirs"])
-    reach = set(evidence_visible_to(owner).values_list("pk", flat=True))
-    assert reach == {world["mine_file"].pk, on_my_control.pk, on_requirement_by_me.pk, on_their_control_by_me.pk}
-    assert on_requirement_by_them.pk not in reach
-    assert set(evidence_visible_to(other_owner).values_list("pk", flat=True)) == {
+    reached = set(reach.visible(owner, EvidenceItem).values_list("pk", flat=True))
+    assert reached == {world["mine_file"].pk, on_my_control.pk, on_requirement_by_me.pk, on_their_control_by_me.pk}
+    assert on_requirement_by_them.pk not in reached
+    assert set(reach.visible(other_owner, EvidenceItem).values_list("pk", flat=True)) == {
         world["theirs_file"].pk,
         on_their_control_by_me.pk,
     }

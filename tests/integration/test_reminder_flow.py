@@ -19,14 +19,17 @@ from evidence.models import EvidenceItem
 from isms.beat import BEAT_SCHEDULE
 from isms.celery import app as celery_app
 from isms.maintenance import notices
-from isms.maintenance.models import Notice, Occurrence
+from isms.maintenance.models import Occurrence
+from isms.maintenance.notices import Slot
+from isms.notices import engine
+from isms.notices.models import Notice
 from tests.factories import UserFactory, make_schedule
 from tests.integration.conftest import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 SCAN_TASK = BEAT_SCHEDULE["scan-notices"]["task"]
-DELIVER_TASK = "maintenance.deliver_notice"
+DELIVER_TASK = "notices.deliver"
 TASK_LINK = re.compile(r"https?://[^\s/]+/calendar/task/#\S+")
 
 
@@ -60,7 +63,7 @@ def test_reminder_from_beat_to_done_in_the_browser(run_worker, owner, live_serve
 
     notice = Notice.objects.get(occurrence=occ)
     assert ":remind:3:" in notice.key
-    assert notice.slot == Notice.Slot.REMINDER
+    assert notice.kind == Slot.REMINDER
     assert notice.sent_at is not None
     assert notice.recipient == owner
 
@@ -121,20 +124,20 @@ def test_redis_down_the_web_app_keeps_working_and_the_email_goes_when_it_is_back
     assert "Could not queue notice" in caplog.text
     occ.refresh_from_db()
     assert occ.owner == new_owner
-    notice = Notice.objects.get(occurrence=occ, slot=Notice.Slot.ASSIGNED)
+    notice = Notice.objects.get(occurrence=occ, kind=Slot.ASSIGNED)
     assert notice.recipient == new_owner
     assert notice.sent_at is None
     assert mail.outbox == []
 
-    # Redis is back: the next scan (the notice now older than REQUEUE_AFTER) queues it again.
+    # Redis is back: beat's re-queue job (the notice now older than REQUEUE_AFTER) queues it again.
     with run_worker() as tasks:
         later = timezone.now() + datetime.timedelta(minutes=10)
-        assert notices.scan(now=later) == {"missed": 0, "queued": 0, "requeued": 1}
+        assert len(engine.requeue_stale(later)) == 1
         wait_for(lambda: tasks.finished(DELIVER_TASK), what="the worker to deliver the re-queued notice")
         assigned = wait_for(lambda: emails_about(occ.title, "Assigned to you"), what="the 'Assigned to you' email")
         assert tasks.finished(DELIVER_TASK)[0]["retval"] == "sent"
-        # Sent now, so a further scan has nothing to re-queue.
-        assert notices.scan(now=later) == {"missed": 0, "queued": 0, "requeued": 0}
+        # Sent now, so a further run has nothing to re-queue.
+        assert engine.requeue_stale(later) == []
     assert len(assigned) == 1
     assert len(mail.outbox) == 1
     assert assigned[0].to == [new_owner.email]

@@ -15,7 +15,9 @@ from django.utils import timezone
 
 from evidence.models import EvidenceItem
 from isms.maintenance import notices
-from isms.maintenance.models import Notice, OccurrenceEvent
+from isms.maintenance.models import OccurrenceEvent
+from isms.notices import engine
+from isms.notices.models import Notice
 from isms.maintenance.services import mark_missed, occurrence_complete
 from tests.factories import DepartmentFactory, UserFactory, make_schedule
 
@@ -376,7 +378,7 @@ def test_a_done_task_cannot_be_done_twice(client_as, owner, board):
 @pytest.fixture
 def send_now(monkeypatch):
     """Deliver queued notices in-process, as the worker would."""
-    monkeypatch.setattr(notices, "_enqueue", lambda ids: [notices.deliver(pk) for pk in ids])
+    monkeypatch.setattr(engine, "_enqueue", lambda ids: [engine.deliver(pk) for pk in ids])
 
 
 def test_manager_reassigns_and_the_new_owner_is_emailed(

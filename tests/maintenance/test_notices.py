@@ -12,7 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from isms.maintenance import notices
-from isms.maintenance.models import Notice, Occurrence
+from isms.maintenance.models import Occurrence
+from isms.maintenance.notices import Slot
+from isms.notices import engine
+from isms.notices.models import Notice
 from isms.maintenance.services import occurrence_complete
 from tests.factories import UserFactory, make_schedule
 
@@ -31,9 +34,9 @@ def send_now(monkeypatch, django_capture_on_commit_callbacks):
     def enqueue(ids):
         queued.extend(ids)
         for pk in ids:
-            notices.deliver(pk, now=timezone.now())
+            engine.deliver(pk, now=timezone.now())
 
-    monkeypatch.setattr(notices, "_enqueue", enqueue)
+    monkeypatch.setattr(engine, "_enqueue", enqueue)
     return queued
 
 
@@ -43,7 +46,7 @@ def run_scan(day, capture):
 
 
 def keys_for(occ):
-    return sorted(Notice.objects.filter(occurrence=occ).values_list("slot", "days_before"))
+    return sorted(Notice.objects.filter(occurrence=occ).values_list("kind", "data__days_before"))
 
 
 @pytest.mark.django_db
@@ -75,14 +78,14 @@ def test_a_year_of_monthly_reminders(owner, compliance, send_now, django_capture
 
     for occ in occs:
         occ.refresh_from_db()
-    on_time = [(Notice.Slot.REMINDER, 1), (Notice.Slot.REMINDER, 3), (Notice.Slot.REMINDER, 14)]
+    on_time = [(Slot.REMINDER, 1), (Slot.REMINDER, 3), (Slot.REMINDER, 14)]
     assert keys_for(occs[0]) == on_time
     assert occs[0].status() == Occurrence.Status.DONE_ON_TIME
-    assert keys_for(occs[2]) == [(Notice.Slot.OVERDUE, None), *on_time]
+    assert keys_for(occs[2]) == [(Slot.OVERDUE, None), *on_time]
     assert occs[2].status() == Occurrence.Status.DONE_LATE
-    assert keys_for(occs[4]) == [(Notice.Slot.ESCALATED, None), (Notice.Slot.OVERDUE, None), *on_time]
+    assert keys_for(occs[4]) == [(Slot.ESCALATED, None), (Slot.OVERDUE, None), *on_time]
     assert occs[4].state == Occurrence.State.MISSED
-    escalation = Notice.objects.get(occurrence=occs[4], slot=Notice.Slot.ESCALATED)
+    escalation = Notice.objects.get(occurrence=occs[4], kind=Slot.ESCALATED)
     assert escalation.recipient == compliance  # no escalation contact on the schedule: the compliance team
 
     # Every notice row became exactly one email, and every one was sent.
@@ -116,7 +119,7 @@ def test_catch_up_after_beat_was_down_sends_the_latest_reminder_only(
         schedule = make_schedule(owner=owner, start_date=START, rrule="", reminder_days=[14, 3, 1])
     occ = schedule.occurrences.get()
     run_scan(START - datetime.timedelta(days=2), django_capture_on_commit_callbacks)  # first scan in 4 weeks
-    assert keys_for(occ) == [(Notice.Slot.REMINDER, 3)]
+    assert keys_for(occ) == [(Slot.REMINDER, 3)]
     assert len(mail.outbox) == 1
 
 
@@ -131,7 +134,7 @@ def test_catch_up_after_the_grace_period_escalates_once_without_a_flood(
         run_scan(day, django_capture_on_commit_callbacks)
     occ.refresh_from_db()
     assert occ.state == Occurrence.State.MISSED
-    assert keys_for(occ) == [(Notice.Slot.ESCALATED, None)]
+    assert keys_for(occ) == [(Slot.ESCALATED, None)]
     assert [m.to for m in mail.outbox] == [[compliance.email]]
 
 
@@ -149,11 +152,11 @@ def test_a_task_done_before_its_notice_is_delivered_is_not_announced(owner, djan
     with time_machine.travel(at(START - datetime.timedelta(days=30)), tick=False):
         schedule = make_schedule(owner=owner, start_date=START, rrule="")
     day = START - datetime.timedelta(days=1)
-    with mock.patch.object(notices, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
+    with mock.patch.object(engine, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
         notices.scan(today=day, now=at(day))
     occurrence_complete(occurrence=schedule.occurrences.get(), by=owner, now=at(day, 8))
     notice = Notice.objects.get()
-    assert notices.deliver(notice.pk, now=at(day, 10)) == "cancelled"
+    assert engine.deliver(notice.pk, now=at(day, 10)) == "cancelled"
     assert mail.outbox == []
     notice.refresh_from_db()
     assert notice.cancelled_at and not notice.sent_at
@@ -164,30 +167,30 @@ def test_smtp_failure_is_recorded_and_the_notice_stays_unsent_until_it_goes(owne
     with time_machine.travel(at(START - datetime.timedelta(days=30)), tick=False):
         make_schedule(owner=owner, start_date=START, rrule="")
     day = START - datetime.timedelta(days=1)
-    with mock.patch.object(notices, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
+    with mock.patch.object(engine, "_enqueue"), django_capture_on_commit_callbacks(execute=True):
         notices.scan(today=day, now=at(day))
     notice = Notice.objects.get()
     with mock.patch("django.core.mail.message.EmailMessage.send", side_effect=SMTPException("451 try later")):
-        assert notices.deliver(notice.pk, now=at(day)) == "failed"
+        assert engine.deliver(notice.pk, now=at(day)) == "failed"
     notice.refresh_from_db()
     assert notice.sent_at is None and notice.attempts == 1 and "451 try later" in notice.last_error
     # Not retried before the pause is over, neither by a worker nor by the scan.
-    assert notices.deliver(notice.pk, now=at(day) + datetime.timedelta(minutes=2)) == "skipped"
-    assert notices.requeue_stale(at(day) + datetime.timedelta(minutes=2)) == []
-    assert notices.requeue_stale(at(day) + datetime.timedelta(minutes=6)) == [notice.pk]
-    assert notices.deliver(notice.pk, now=at(day, 10)) == "sent"
-    assert notices.deliver(notice.pk, now=at(day, 11)) == "skipped"
+    assert engine.deliver(notice.pk, now=at(day) + datetime.timedelta(minutes=2)) == "skipped"
+    assert engine.requeue_stale(at(day) + datetime.timedelta(minutes=2)) == []
+    assert engine.requeue_stale(at(day) + datetime.timedelta(minutes=6)) == [notice.pk]
+    assert engine.deliver(notice.pk, now=at(day, 10)) == "sent"
+    assert engine.deliver(notice.pk, now=at(day, 11)) == "skipped"
     assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
-def test_unsent_notices_are_requeued_by_the_next_scan(owner, django_capture_on_commit_callbacks):
+def test_unsent_notices_are_requeued_when_their_delivery_was_lost(owner, django_capture_on_commit_callbacks):
     with time_machine.travel(at(START - datetime.timedelta(days=30)), tick=False):
         make_schedule(owner=owner, start_date=START, rrule="")
     day = START - datetime.timedelta(days=1)
     with (
         time_machine.travel(at(day), tick=False),
-        mock.patch.object(notices, "_enqueue") as lost,
+        mock.patch.object(engine, "_enqueue") as lost,
         django_capture_on_commit_callbacks(execute=True),
     ):
         notices.scan(today=day, now=at(day))  # the broker lost the message
@@ -195,10 +198,10 @@ def test_unsent_notices_are_requeued_by_the_next_scan(owner, django_capture_on_c
     later = at(day) + datetime.timedelta(minutes=10)
     with (
         time_machine.travel(later, tick=False),
-        mock.patch.object(notices, "_enqueue") as enqueue,
+        mock.patch.object(engine, "_enqueue") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        notices.scan(today=day, now=later)
+        engine.requeue_stale(later)
     assert lost.call_count == 1
     assert [c.args[0] for c in enqueue.call_args_list] == [[notice.pk]]
 
@@ -237,7 +240,7 @@ def test_concurrent_scans_and_deliveries_send_each_notice_once(owner):
     assert Notice.objects.count() == 5
     # Every queued copy is delivered, several at once: the claim lets exactly one through per notice.
     deliveries = [
-        threading.Thread(target=work, args=(lambda pk=pk: notices.deliver(pk, now=at(day)),)) for pk in queued * 2
+        threading.Thread(target=work, args=(lambda pk=pk: engine.deliver(pk, now=at(day)),)) for pk in queued * 2
     ]
     for t in deliveries:
         t.start()

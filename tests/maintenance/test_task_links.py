@@ -15,7 +15,8 @@ from django.test import override_settings
 from django.urls import reverse
 
 from evidence.models import EvidenceItem
-from isms.maintenance import links, notices
+from isms.maintenance import links
+from isms.notices import engine
 from isms.maintenance.models import Occurrence, OccurrenceEvent, TaskLinkUse
 from isms.maintenance.services import occurrence_reassign, occurrence_skip
 from tests.factories import UserFactory, make_schedule
@@ -29,7 +30,7 @@ REPORT = b"Ruleset export 2026-03-01\nallow tcp/443 from any to web01\n"
 def no_broker(monkeypatch):
     """Reassignment queues an email on commit; never reach for a Celery broker here."""
     queued = []
-    monkeypatch.setattr(notices, "_enqueue", queued.extend)
+    monkeypatch.setattr(engine, "_enqueue", queued.extend)
     return queued
 
 

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class NoticesConfig(AppConfig):
+    """The notice engine: every email the application sends, recorded before it is sent and sent once."""
+
+    name = "isms.notices"
+    label = "notices"

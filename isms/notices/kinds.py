@@ -1,0 +1,47 @@
+"""What each kind of notice says and when it still applies, declared by the app that sends it.
+
+The engine knows no domain: an app registers its kinds in its `ready()` (or in a module `ready()` imports):
+
+    register(NoticeKind("maintenance.reminder", template="maintenance/email/reminder",
+                        still_applies=reminder_applies, context=task_context))
+
+`template` names three templates (`<name>_subject.txt`, `<name>.txt`, `<name>.html`, see foundation.emails);
+`context(notice, today)` gives what they need; `still_applies(notice, today)` is asked right before sending,
+so a reminder for a task done meanwhile is cancelled instead of sent."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .models import Notice
+
+
+def _always(notice: Notice, today: datetime.date) -> bool:
+    return True
+
+
+def _nothing(notice: Notice, today: datetime.date) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class NoticeKind:
+    name: str
+    template: str
+    still_applies: Callable[[Notice, datetime.date], bool] = field(default=_always)
+    context: Callable[[Notice, datetime.date], dict] = field(default=_nothing)
+
+
+_KINDS: dict[str, NoticeKind] = {}
+
+
+def register(kind: NoticeKind) -> NoticeKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(name: str) -> NoticeKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise LookupError(f"No notice kind {name!r} is registered") from None
