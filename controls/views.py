@@ -1,49 +1,34 @@
 """Controls, frameworks and requirements pages."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from isms.accounts.roles import MANAGERS, STAFF
+from isms.foundation.roles import MANAGERS, STAFF
+from isms.foundation.lists import ListPage
 from isms.foundation.permissions import role_required
 from isms.maintenance.models import Schedule
 
-from . import services
+from . import selectors, services
+from .filtersets import ControlFilterSet
 from .forms import AdoptActivityForm, ControlForm
-from .models import Control, Framework, ImplementationStatus, Requirement
+from .models import Control, Framework, Requirement
+from .tables import ControlTable
+
+CONTROLS = ListPage(
+    title="Controls",
+    filterset=ControlFilterSet,
+    table=ControlTable,
+    empty_text="No controls yet. The compliance team adds them with “New control”, each with an owner.",
+    template_name="controls/index.html",
+)
 
 
 @role_required(STAFF)
 def index(request):
-    controls = (
-        Control.objects.select_related("owner", "department")
-        .annotate(requirement_count=Count("requirements", distinct=True))
-        .order_by("reference")
-    )
-    query = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    if query:
-        controls = controls.filter(Q(reference__icontains=query) | Q(name__icontains=query))
-    if status in ImplementationStatus.values:
-        controls = controls.filter(status=status)
-    if request.GET.get("mine"):
-        controls = controls.filter(owner=request.user)
-    page = Paginator(controls, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(
-        request,
-        "controls/index.html",
-        {
-            "page": page,
-            "q": query,
-            "status": status,
-            "statuses": ImplementationStatus.choices,
-            "filter_query": params.urlencode(),
-        },
-    )
+    """Every control, filtered, sorted and paged; downloadable as CSV or Excel."""
+    return CONTROLS.render(request, selectors.control_list())
 
 
 @role_required(STAFF)
