@@ -119,4 +119,6 @@ class ListPage:
 
 def _given(value: Any) -> bool:
     """Whether a filter field was filled in (an unticked box or an empty choice is not a filter)."""
-    return value not in (None, "", False) and value != [] and value != ()
+    if value is None or value is False:
+        return False
+    return value not in ("", [], ())
