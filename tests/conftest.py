@@ -1,13 +1,21 @@
-"""Shared fixtures: named actors, one per role (admin, compliance, owner, viewer, auditor)."""
+"""Shared fixtures: named actors, one per role (admin, compliance, owner, viewer, auditor), a second control owner,
+a deactivated one, and a frozen clock."""
 
+import datetime
 import os
+from dataclasses import dataclass
 
 import pytest
+import time_machine
+from django.utils import timezone
 
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 from tests.factories import DepartmentFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("ISMS_REQUIRE_SERVICES") == "1"
+
+#: The day the `clock` fixture stops time on, at 09:00 local time: a Tuesday in a working week.
+FROZEN_TODAY = datetime.date(2026, 3, 10)
 
 
 def skip_or_fail(reason: str) -> None:
@@ -15,6 +23,49 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (ISMS_REQUIRE_SERVICES=1 makes this a failure)")
     pytest.skip(reason)
+
+
+def local(day: datetime.date, hour: int = 9, minute: int = 0) -> datetime.datetime:
+    """An aware datetime at `hour:minute` local time (settings.TIME_ZONE) on `day`."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+@dataclass
+class Clock:
+    """Time stopped by time-machine; `move_to` and `advance` move it on, and it stays stopped there."""
+
+    traveller: time_machine.Traveller
+
+    @property
+    def now(self) -> datetime.datetime:
+        return timezone.now()
+
+    @property
+    def today(self) -> datetime.date:
+        return timezone.localdate()
+
+    def move_to(self, when: datetime.date | datetime.datetime) -> None:
+        """Stop time at `when` (a date means 09:00 local time that day)."""
+        if not isinstance(when, datetime.datetime):
+            when = local(when)
+        self.traveller.move_to(when)
+
+    def advance(self, **delta) -> None:
+        """Move on by a timedelta given as keywords: clock.advance(days=2)."""
+        self.traveller.shift(datetime.timedelta(**delta))
+
+
+@pytest.fixture
+def clock():
+    """Time stopped at 09:00 local time on FROZEN_TODAY; `clock.today`, `clock.move_to(...)`, `clock.advance(...)`."""
+    with time_machine.travel(local(FROZEN_TODAY), tick=False) as traveller:
+        yield Clock(traveller)
+
+
+@pytest.fixture
+def frozen_today(clock) -> datetime.date:
+    """The frozen date itself, for tests that only need "today"; move on with the `clock` fixture."""
+    return clock.today
 
 
 @pytest.fixture
@@ -54,6 +105,22 @@ def viewer(users):
 @pytest.fixture
 def auditor(users):
     return users["auditor"]
+
+
+@pytest.fixture
+def other_owner(db):
+    """A second control owner, in another department: what `owner` must not reach, and the other way round."""
+    return UserFactory(
+        username="olga", first_name="Olga", last_name="Berg", role=Role.OWNER, department=DepartmentFactory(name="HR")
+    )
+
+
+@pytest.fixture
+def inactive_user(db, department):
+    """A control owner whose account was deactivated (a leaver): reaches nothing, not even their own work."""
+    return UserFactory(
+        username="leaver", first_name="Lee", last_name="Ver", role=Role.OWNER, department=department, is_active=False
+    )
 
 
 @pytest.fixture

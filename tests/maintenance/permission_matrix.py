@@ -1,0 +1,45 @@
+"""The maintenance calendar (isms/maintenance/urls.py and feeds.py).
+
+Managers and viewers see every occurrence; a control owner sees their own (another's is a 404). Completing
+is for managers and the task's owner; reassigning, skipping, reopening and schedules are for managers
+(viewers read schedules)."""
+
+from isms.foundation.roles import MANAGERS, STAFF, Role
+from tests.matrix import DENIED, HIDDEN, PUBLIC, Entry, status
+
+MATRIX: list[Entry] = [
+    Entry("maintenance:month", STAFF),
+    Entry("maintenance:agenda", STAFF),
+    Entry("maintenance:mine", STAFF),
+    Entry("maintenance:occurrence", STAFF, owned="occurrence"),
+    # Viewers see every task but complete only their own (below).
+    Entry("maintenance:complete", STAFF, method="post", owned="occurrence", expect={"viewer": DENIED}),
+    # A task the viewer owns: the web lets its owner complete it, whatever their staff role. Other owners do
+    # not see it (404).
+    Entry("maintenance:complete", STAFF, method="post", obj="viewer_task"),
+    Entry("maintenance:reassign", MANAGERS, method="post", owned="occurrence"),
+    Entry("maintenance:skip", MANAGERS, method="post", owned="occurrence"),
+    Entry("maintenance:reopen", MANAGERS, method="post", owned="occurrence"),
+    Entry("maintenance:schedules", MANAGERS | {Role.VIEWER}),
+    Entry("maintenance:schedule", MANAGERS | {Role.VIEWER}, owned="schedule"),
+    Entry("maintenance:schedule_create", MANAGERS),
+    Entry("maintenance:schedule_edit", MANAGERS, owned="schedule"),
+    # The task link works without an account; without a link's grant in the session the task page refuses
+    # everyone, its owner included (403, its own page).
+    Entry("maintenance:task_link", PUBLIC),
+    Entry("maintenance:task_link_task", PUBLIC, owned="occurrence", everyone=status(403)),
+    # Calendar feeds and the printable year. A feed's token is its only key: anyone holding it gets the feed.
+    Entry("maintenance:feeds", STAFF),
+    Entry("maintenance:feed_regenerate", STAFF, method="post"),
+    Entry("maintenance:feed_org_regenerate", MANAGERS, method="post"),
+    # A deactivated user's own feed stops answering (404), whoever holds its token.
+    Entry(
+        "maintenance:feed_user_ics",
+        PUBLIC,
+        owned="feed",
+        kwargs=lambda feed: {"token": feed.token},
+        expect={"inactive": {"own": HIDDEN}},
+    ),
+    Entry("maintenance:feed_org_ics", PUBLIC, obj="org_feed", kwargs=lambda feed: {"token": feed.token}),
+    Entry("maintenance:calendar_pdf", STAFF, kwargs=lambda _: {"year": 2026}),
+]
