@@ -5,7 +5,7 @@ import pytest
 
 from evidence.models import EvidenceItem, IdempotencyRecord
 from tests.api.conftest import PDF, upload
-from tests.factories import UserFactory, make_control, make_schedule
+from tests.factories import make_control, make_schedule
 
 URL = "/api/v1/evidence/"
 
@@ -110,10 +110,10 @@ def test_a_retried_completion_replays_instead_of_saying_already_done(api, owner)
     assert late.status_code == 409 and late.json()["detail"] == "This task is already done."
 
 
-def test_another_user_cannot_replay_my_answer(api, owner, control):
-    other = UserFactory(username="other-owner", role="owner")
-    mine = api(owner).post(URL, {"type": "note", "note": "secret", "control": control.pk}, HTTP_IDEMPOTENCY_KEY="k")
-    theirs = api(other).post(URL, {"type": "note", "note": "secret", "control": control.pk}, HTTP_IDEMPOTENCY_KEY="k")
+def test_another_user_cannot_replay_my_answer(api, owner, other_owner, control):
+    body = {"type": "note", "note": "secret", "control": control.pk}
+    mine = api(owner).post(URL, body, HTTP_IDEMPOTENCY_KEY="k")
+    theirs = api(other_owner).post(URL, body, HTTP_IDEMPOTENCY_KEY="k")
     assert mine.status_code == 201 and theirs.status_code == 403
 
 

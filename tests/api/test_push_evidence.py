@@ -7,7 +7,7 @@ import pytest
 
 from evidence.models import EvidenceItem
 from tests.api.conftest import PDF, upload
-from tests.factories import UserFactory, make_control, make_requirement, make_schedule
+from tests.factories import make_control, make_requirement, make_schedule
 
 URL = "/api/v1/evidence/"
 
@@ -132,18 +132,16 @@ def test_malformed_json_is_a_400(api, owner):
     assert response.status_code == 400 and "JSON parse error" in response.json()["detail"]
 
 
-def test_an_owner_may_not_push_for_another_owners_control(api, owner, stored_files):
-    other = UserFactory(username="other-owner", role="owner")
-    theirs = make_control(other, reference="HR-01")
+def test_an_owner_may_not_push_for_another_owners_control(api, owner, other_owner, stored_files):
+    theirs = make_control(other_owner, reference="HR-01")
     response = api(owner).post(URL, {"file": upload(), "control": theirs.pk}, format="multipart")
     assert response.status_code == 403
     assert response.json()["detail"].startswith("You do not own control HR-01")
     assert stored_files() == [] and not EvidenceItem.objects.exists()
 
 
-def test_an_owner_cannot_even_name_another_owners_task(api, owner):
-    other = UserFactory(username="other-owner", role="owner")
-    theirs = make_schedule(other).occurrences.first()
+def test_an_owner_cannot_even_name_another_owners_task(api, owner, other_owner):
+    theirs = make_schedule(other_owner).occurrences.first()
     response = api(owner).post(URL, {"type": "note", "note": "x", "occurrence": theirs.pk})
     # Out of reach looks exactly like missing: ids cannot be probed.
     assert response.status_code == 400

@@ -4,14 +4,13 @@
 import pytest
 
 from evidence.services import evidence_add_note
-from tests.factories import UserFactory, make_control, make_schedule
+from tests.factories import make_control, make_schedule
 
 
 @pytest.fixture
-def theirs(db):
-    other = UserFactory(username="other-owner", role="owner")
-    occurrence = make_schedule(other).occurrences.first()
-    return evidence_add_note(note="Their secret finding", by=other, source="web", occurrence=occurrence)
+def theirs(other_owner):
+    occurrence = make_schedule(other_owner).occurrences.first()
+    return evidence_add_note(note="Their secret finding", by=other_owner, source="web", occurrence=occurrence)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from evidence.models import EvidenceItem
 from isms.maintenance.models import Occurrence, OccurrenceEvent
 from isms.maintenance.services import mark_missed, occurrence_complete
 from tests.api.conftest import PDF, upload
-from tests.factories import UserFactory, make_control, make_schedule
+from tests.factories import make_control, make_schedule
 
 TASKS = "/api/v1/tasks/"
 
@@ -21,8 +21,8 @@ def _complete_url(occ) -> str:
 
 
 @pytest.fixture
-def other(db):
-    return UserFactory(username="other-owner", role="owner")
+def other(other_owner):
+    return other_owner
 
 
 def test_my_tasks_lists_only_my_open_and_missed_tasks(api, owner, other):

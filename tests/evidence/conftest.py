@@ -1,19 +1,19 @@
-"""Evidence tests: a fresh MEDIA_ROOT per test (so "no file left behind" can be checked), a frozen clock, and
-a small world of controls, tasks and evidence with named actors."""
+"""Evidence tests: a fresh MEDIA_ROOT per test (so "no file left behind" can be checked), and a small world of
+controls, tasks and evidence with named actors."""
 
 import datetime
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from evidence.services import evidence_add_file
 from evidence.services import occurrence_complete_with_evidence as occurrence_complete
-from tests.factories import DepartmentFactory, UserFactory, make_control, make_requirement, make_schedule
+from tests.conftest import FROZEN_TODAY
+from tests.factories import make_control, make_requirement, make_schedule
 
 D = datetime.date
-TODAY = D(2026, 3, 10)
+TODAY = FROZEN_TODAY  # the shared `clock` (tests/conftest.py) stops time at 09:00 on this day
 
 
 def at(day: datetime.date, hour: int = 10, minute: int = 30) -> datetime.datetime:
@@ -33,19 +33,6 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
     return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(at(TODAY, 9, 0), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def other_owner(db):
-    return UserFactory(
-        username="olga", first_name="Olga", last_name="Berg", role="owner", department=DepartmentFactory(name="HR")
-    )
 
 
 @pytest.fixture
