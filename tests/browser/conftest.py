@@ -54,3 +54,23 @@ def screenshot(page):
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+#: The password UserFactory gives every user (tests/factories.py); demo_load takes its own.
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """sign_in(username, password=PASSWORD, lands_on="/"): sign in through the login page, as a person does, and
+    wait until the browser lands on `lands_on` (a path; a page opened before signing in returns there)."""
+
+    def go(username: str, password: str = PASSWORD, *, lands_on: str = "/") -> None:
+        if "/accounts/login/" not in page.url:
+            page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{live_server.url}{lands_on}")
+
+    return go

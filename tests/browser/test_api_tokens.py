@@ -22,13 +22,10 @@ def _tasks(url: str, secret: str) -> tuple[int, dict]:
         return exc.code, json.load(exc)
 
 
-def test_make_use_and_revoke_a_token_in_the_browser(live_server, page, screenshot):
+def test_make_use_and_revoke_a_token_in_the_browser(live_server, page, screenshot, sign_in):
     UserFactory(username="owner", role="owner")
     page.goto(f"{live_server.url}/api/tokens/")
-    page.get_by_label("Username").fill("owner")
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/api/tokens/")
+    sign_in("owner", lands_on="/api/tokens/")
     assert page.get_by_text("You have no tokens yet.").is_visible()
 
     page.get_by_role("link", name="New token").click()

@@ -7,15 +7,12 @@ from isms.web.demo import demo_load
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_compliance_manager_sees_the_certification_timeline(live_server, page, screenshot):
+def test_compliance_manager_sees_the_certification_timeline(live_server, page, screenshot, sign_in):
     demo_load(password="browser-test-pass")
 
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
-    page.get_by_label("Username").fill("compliance")
-    page.get_by_label("Password").fill("browser-test-pass")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in("compliance", "browser-test-pass")
     assert page.get_by_role("heading", name="Northwind Analytics Ltd").is_visible()
     screenshot("dashboard-compliance")
 

@@ -8,18 +8,8 @@ from tests.factories import UserFactory, make_control, make_requirement
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct horse battery staple"
 
-
-def sign_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/")
-
-
-def test_owner_uploads_evidence_and_the_manager_sees_it_in_coverage(live_server, page, screenshot, tmp_path):
+def test_owner_uploads_evidence_and_the_manager_sees_it_in_coverage(live_server, page, screenshot, sign_in, tmp_path):
     from controls.services import activity_adopt
 
     owner = UserFactory(username="olivia", first_name="Olivia", role="owner")
@@ -40,7 +30,7 @@ def test_owner_uploads_evidence_and_the_manager_sees_it_in_coverage(live_server,
     report.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 
     base = live_server.url
-    sign_in(page, base, "olivia")
+    sign_in("olivia")
     page.get_by_role("link", name="Calendar").click()
     page.get_by_role("link", name="My tasks").click()
     page.get_by_role("link", name="Vulnerability scan and remediation: Vulnerability management").first.click()
@@ -53,7 +43,7 @@ def test_owner_uploads_evidence_and_the_manager_sees_it_in_coverage(live_server,
 
     page.locator("#user-menu").click()
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, base, "chris")
+    sign_in("chris")
     page.goto(f"{base}/controls/{control.pk}/")
     page.get_by_role("link", name="Coverage").click()
     page.wait_for_url(f"**/evidence/coverage/control/{control.pk}/**")

@@ -7,18 +7,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from controls.models import Control, Requirement
 from evidence.models import EvidenceItem
 from evidence.services import evidence_add_file, evidence_add_note
-from isms.web.demo import demo_load
 from isms.maintenance.models import Occurrence
+from isms.web.demo import demo_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username="compliance"):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("browser-test-pass")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.fixture
@@ -51,8 +43,8 @@ def demo(settings, tmp_path):
     return {"vm": vm, "users": users}
 
 
-def test_coverage_strip_library_and_detail(live_server, page, screenshot, demo):
-    sign_in(page, live_server)
+def test_coverage_strip_library_and_detail(live_server, page, screenshot, sign_in, demo):
+    sign_in("compliance", "browser-test-pass")
     vm = demo["vm"]
     page.goto(f"{live_server.url}/evidence/coverage/control/{vm.pk}/")
     assert page.get_by_role("heading", name="Coverage of VM-01").is_visible()

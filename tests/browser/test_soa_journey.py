@@ -13,18 +13,10 @@ from tests.factories import make_control
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("correct horse battery staple")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def test_edit_a_line_in_place_then_approve(live_server, page, screenshot, users):
+def test_edit_a_line_in_place_then_approve(live_server, page, screenshot, sign_in, users):
     annex_a = load_catalogue(CATALOGUE_DIR / "iso27001-2022-annex-a.yaml").framework
     make_control(users["owner"], "AC-01", requirements=annex_a.requirements.filter(identifier__in=["5.15", "8.2"]))
-    sign_in(page, live_server, "compliance")
+    sign_in("compliance")
 
     page.goto(f"{live_server.url}/controls/soa/")
     expect(page.get_by_role("heading", name="Statement of Applicability")).to_be_visible()
