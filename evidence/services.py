@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -149,6 +150,12 @@ def evidence_add_file(
 
 
 def evidence_add_link(*, url: str, by, source: str, title: str = "", **targets) -> EvidenceItem:
+    """A link to where the evidence lives (a ticket, a report): a web address only, never `javascript:`."""
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError(f"{url or 'The address'} is not a web address (http:// or https://).") from None
     fields = _common(by, source, title=title or url[:255], **_targets(targets))
     with transaction.atomic():
         item = EvidenceItem.objects.create(type=EvidenceItem.Type.LINK, url=url, **fields)

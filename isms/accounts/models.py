@@ -1,9 +1,9 @@
-"""People and departments. A user's role decides what they may see and change (see roles.py)."""
+"""People and departments. A user's role (foundation/roles.py) and the reach rules decide what they may do."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
-from .roles import MANAGERS, STAFF, Role
+from isms.foundation.roles import MANAGERS, STAFF, Role
 
 
 class Department(models.Model):

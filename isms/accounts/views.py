@@ -5,8 +5,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
 
-from isms.accounts.roles import ALL
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import ALL
 
 
 @method_decorator(login_not_required, name="dispatch")

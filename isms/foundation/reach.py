@@ -30,7 +30,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 
-from isms.accounts.roles import MANAGERS, STAFF, Role
+from isms.foundation.roles import MANAGERS, STAFF, Role
 
 VIEW = "view"
 

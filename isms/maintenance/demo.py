@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from isms.accounts.models import Department, User
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 
 from . import purposes, services
 from .models import Kind, Occurrence, Schedule

@@ -1,10 +1,11 @@
 """Forms for the calendar: filters, schedules, and what people do to an occurrence."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from isms.accounts.models import Department, User
-from isms.accounts.roles import STAFF
 from isms.foundation.forms import DateInput
+from isms.foundation.roles import STAFF
 
 from . import recurrence
 from .models import Kind, Occurrence, Schedule
@@ -87,18 +88,6 @@ class ScheduleForm(forms.ModelForm):
             self.initial["custom_rrule"] = self.instance.rrule if preset == "custom" else ""
             self.initial["reminder_days_text"] = ", ".join(str(d) for d in self.instance.reminder_days)
 
-    def clean_owner(self):
-        owner = self.cleaned_data["owner"]
-        if owner and not owner.email:
-            raise forms.ValidationError(f"{owner} has no email address, so could not be reminded. Add one first.")
-        return owner
-
-    def clean_escalate_to(self):
-        contact = self.cleaned_data.get("escalate_to")
-        if contact and not contact.email:
-            raise forms.ValidationError(f"{contact} has no email address, so could not be told of missed tasks.")
-        return contact
-
     def clean_reminder_days_text(self):
         return _parse_reminder_days(self.cleaned_data["reminder_days_text"])
 
@@ -117,26 +106,21 @@ class ScheduleForm(forms.ModelForm):
         if preset == "custom" and not rule:
             self.add_error("custom_rrule", "Write the rule, or pick one of the presets.")
             return data
-        start, end = data.get("start_date"), data.get("end_date")
-        if start and end and end < start:
-            self.add_error("end_date", "The end date is before the start date.")
-            return data
-        if start:
-            try:
-                first = recurrence.validate(rule, start, end)
-            except recurrence.RecurrenceError as exc:
-                self.add_error("custom_rrule" if preset == "custom" else "recurrence", str(exc))
-                return data
-            gap = recurrence.shortest_gap_days(first)
-            lead = max(data.get("reminder_days_text") or [0])
-            if gap is not None and lead >= gap:
-                self.add_error(
-                    "reminder_days_text",
-                    f"The first reminder ({lead} days before) would come before the previous occurrence is due "
-                    f"(they are {gap} days apart). Use a shorter lead time.",
-                )
+        # The schedule's own rules (Schedule.clean) judge the rule and the reminders when the form validates
+        # the instance, so the page, the API, the admin and every service give the same answer.
+        self.instance.rrule = rule
+        if data.get("reminder_days_text") is not None:
+            self.instance.reminder_days = data["reminder_days_text"]
         data["rrule"] = rule
         return data
+
+    def _update_errors(self, errors):
+        # The model names its stored fields; this form shows them as the recurrence choice and the reminder text.
+        if hasattr(errors, "error_dict"):
+            rule_field = "custom_rrule" if self.cleaned_data.get("recurrence") == "custom" else "recurrence"
+            names = {"rrule": rule_field, "reminder_days": "reminder_days_text"}
+            errors = ValidationError({names.get(k, k): v for k, v in errors.error_dict.items()})
+        super()._update_errors(errors)
 
     def schedule_fields(self) -> dict:
         d = self.cleaned_data

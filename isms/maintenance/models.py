@@ -13,6 +13,7 @@ import datetime
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -112,6 +113,35 @@ class Schedule(models.Model):
 
     def due_dates(self, until: datetime.date) -> list[datetime.date]:
         return recurrence.occurrence_dates(self.rrule, self.start_date, self.end_date, until)
+
+    def clean(self) -> None:
+        """The rules every schedule keeps, whoever saves it (a page, the API, the admin, an import, a domain):
+        the owner and escalation contact can be reminded, the rule makes dates, reminders are between 0 and 365
+        days before, and the first reminder comes after the previous occurrence is due."""
+        errors: dict[str, str] = {}
+        if self.owner_id and not self.owner.email:
+            errors["owner"] = f"{self.owner} has no email address, so could not be reminded. Add one first."
+        if self.escalate_to_id and not self.escalate_to.email:
+            errors["escalate_to"] = f"{self.escalate_to} has no email address, so could not be told of missed tasks."
+        days = self.reminder_days if isinstance(self.reminder_days, list) else None
+        if days is None or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 365 for d in days):
+            errors["reminder_days"] = "Each reminder must be a whole number of days between 0 and 365 before."
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            errors["end_date"] = "The end date is before the start date."
+        elif self.start_date:
+            try:
+                first = recurrence.validate(self.rrule, self.start_date, self.end_date)
+            except recurrence.RecurrenceError as exc:
+                errors["rrule"] = str(exc)
+            else:
+                gap = recurrence.shortest_gap_days(first)
+                if gap is not None and "reminder_days" not in errors and self.lead_days >= gap:
+                    errors["reminder_days"] = (
+                        f"The first reminder ({self.lead_days} days before) would come before the previous "
+                        f"occurrence is due (they are {gap} days apart). Use a shorter lead time."
+                    )
+        if errors:
+            raise ValidationError(errors)
 
 
 class OccurrenceQuerySet(models.QuerySet):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from isms.accounts.models import User
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 from isms.notices import engine
 from isms.notices.kinds import NoticeKind, register
 from isms.notices.models import Notice

@@ -19,9 +19,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from isms.accounts.roles import MANAGERS, STAFF
 from isms.foundation import identity, reach
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import MANAGERS, STAFF
 
 from . import feeds, links, purposes, selectors, services
 from .forms import CalendarFilterForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm

@@ -1,10 +1,15 @@
+"""The organisation in Django admin: read-only. The certificate's save plans the cycle and puts its audits on
+the calendar (certificate_save), which an admin edit would bypass; the pages under Organisation change them."""
+
 from django.contrib import admin
+
+from isms.foundation.admin_site import ReadOnlyAdmin
 
 from .models import Certificate, CycleAudit, Organisation
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ReadOnlyAdmin):
     list_display = ["name", "updated_at"]
 
 
@@ -12,8 +17,17 @@ class CycleAuditInline(admin.TabularInline):
     model = CycleAudit
     extra = 0
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(ReadOnlyAdmin):
     list_display = ["certificate_number", "certification_body", "issue_date", "expiry_date"]
     inlines = [CycleAuditInline]

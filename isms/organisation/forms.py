@@ -44,13 +44,3 @@ class CycleAuditForm(forms.ModelForm):
         fields = ["planned_date", "notes"]
         widgets = {"planned_date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"notes": "Why the date moved, or what the certification body agreed."}
-
-    def clean_planned_date(self):
-        day = self.cleaned_data["planned_date"]
-        cert = self.instance.certificate
-        if not cert.issue_date <= day <= cert.expiry_date:
-            raise forms.ValidationError(
-                f"Choose a date while the certificate is valid: "
-                f"{cert.issue_date:%d %b %Y} to {cert.expiry_date:%d %b %Y}."
-            )
-        return day

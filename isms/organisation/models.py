@@ -9,6 +9,7 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -118,3 +119,14 @@ class CycleAudit(models.Model):
     def is_adjusted(self) -> bool:
         """A person has set this date; automatic re-planning leaves it alone."""
         return self.adjusted_at is not None
+
+    def clean(self) -> None:
+        """An audit of the cycle falls while its certificate is valid, whoever sets the date."""
+        cert = self.certificate
+        if self.planned_date and not cert.issue_date <= self.planned_date <= cert.expiry_date:
+            raise ValidationError(
+                {
+                    "planned_date": f"Choose a date while the certificate is valid: "
+                    f"{cert.issue_date:%d %b %Y} to {cert.expiry_date:%d %b %Y}."
+                }
+            )

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from isms.accounts.models import User
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 from isms.maintenance.models import Kind
 from isms.maintenance.services import schedule_for
 
@@ -90,6 +90,7 @@ def cycle_audit_adjust(*, audit: CycleAudit, planned_date: datetime.date, notes:
     audit.notes = notes
     audit.adjusted_by = by
     audit.adjusted_at = timezone.now()
+    audit.full_clean()
     audit.save(update_fields=["planned_date", "notes", "adjusted_by", "adjusted_at"])
     cycle_audit_to_calendar(audit)
     return audit

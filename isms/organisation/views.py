@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from isms.accounts.roles import MANAGERS, STAFF
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import MANAGERS, STAFF
 
 from . import services
 from .forms import CertificateForm, CycleAuditForm, OrganisationForm

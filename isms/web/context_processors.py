@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 
 # (label, url name, roles that see it). Keep in step with each view's role_required.
 _STAFF = {Role.ADMIN, Role.COMPLIANCE, Role.OWNER, Role.VIEWER}

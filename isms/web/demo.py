@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from isms.accounts.models import Department, User
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 
 DEPARTMENTS = ["IT", "HR", "Legal", "Facilities", "Security", "Management"]
 
@@ -27,6 +27,7 @@ DEMO_USERS = [
     ("viewer", "Victor", "Viewer", Role.VIEWER, "Management"),
     ("auditor", "Aude", "Auditor", Role.AUDITOR, None),
 ]
+
 
 def demo_users(password: str) -> dict[str, User]:
     departments = {name: Department.objects.get_or_create(name=name)[0] for name in DEPARTMENTS}

@@ -6,9 +6,9 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from isms.accounts.roles import ALL, Role
 from isms.foundation import reach
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import ALL, Role
 from isms.maintenance.models import Occurrence
 from isms.maintenance.selectors import calendar_queryset, status_counts
 from isms.organisation.models import Certificate, Organisation

@@ -35,9 +35,21 @@ def organisation(db):
     return org
 
 
+# Reminders that fit each frequency: the first must come after the previous occurrence is due.
+REMINDERS = {"FREQ=DAILY": [0], "FREQ=WEEKLY": [3, 1]}
+
+
 def make_schedule(owner, title, *, rrule="FREQ=MONTHLY", start=datetime.date(2026, 1, 10), kind="control_activity"):
+    reminders = REMINDERS.get(rrule, [14, 3, 1])
     return factories.make_schedule(
-        owner, title=title, rrule=rrule, start_date=start, kind=kind, today=TODAY, backfill=True
+        owner,
+        title=title,
+        rrule=rrule,
+        start_date=start,
+        kind=kind,
+        today=TODAY,
+        backfill=True,
+        reminder_days=reminders,
     )
 
 

@@ -1,0 +1,115 @@
+"""A schedule's rules hold whoever saves it: the service refuses what the form refuses, with the same words."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from isms.maintenance.models import Schedule
+from isms.maintenance.services import schedule_for, schedule_save
+from tests.factories import UserFactory
+
+START = datetime.date(2026, 3, 2)
+
+
+def save(owner, **fields):
+    values = {
+        "title": "Weekly log review",
+        "kind": "control_activity",
+        "owner": owner,
+        "rrule": "FREQ=WEEKLY",
+        "start_date": START,
+        "reminder_days": [3, 1],
+        "grace_days": 7,
+        **fields,
+    }
+    return schedule_save(today=START, **values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"reminder_days": [14, 3]}, "reminder_days", "would come before the previous occurrence is due"),
+        ({"reminder_days": [400]}, "reminder_days", "between 0 and 365"),
+        ({"reminder_days": [-1]}, "reminder_days", "between 0 and 365"),
+        ({"rrule": "FREQ=FORTNIGHTLY"}, "rrule", ""),
+        ({"end_date": START - datetime.timedelta(days=1)}, "end_date", "before the start date"),
+    ],
+)
+def test_the_service_refuses_what_the_form_refuses(owner, fields, field, words):
+    with pytest.raises(ValidationError) as refused:
+        save(owner, **fields)
+    assert field in refused.value.message_dict
+    assert words in " ".join(refused.value.message_dict[field])
+    assert not Schedule.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_owner_who_cannot_be_reminded_is_refused_by_the_service(owner):
+    silent = UserFactory(username="no-mail", email="")
+    with pytest.raises(ValidationError) as refused:
+        save(silent)
+    assert "has no email address" in refused.value.message_dict["owner"][0]
+    with pytest.raises(ValidationError) as refused:
+        save(owner, escalate_to=silent)
+    assert "has no email address" in refused.value.message_dict["escalate_to"][0]
+
+
+@pytest.mark.django_db
+def test_the_form_shows_the_services_words_on_its_own_fields(client_as, compliance, owner):
+    from django.urls import reverse
+
+    response = client_as(compliance).post(
+        reverse("maintenance:schedule_create"),
+        {
+            "title": "Weekly log review",
+            "kind": "control_activity",
+            "owner": owner.pk,
+            "recurrence": "weekly",
+            "start_date": "2026-03-02",
+            "reminder_days_text": "14, 1",
+            "grace_days": 7,
+        },
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "would come before the previous occurrence is due" in errors["reminder_days_text"][0]
+    assert not Schedule.objects.exists()
+
+
+@pytest.mark.django_db
+def test_two_purposes_of_one_subject_are_two_schedules(owner, compliance):
+    """A nonconformity will have a corrective action and an effectiveness check on the same object."""
+    subject = UserFactory(username="any-subject")  # any model instance can be a subject
+    action = schedule_for(
+        subject=subject,
+        purpose="action",
+        title="Fix it",
+        owner=owner,
+        start_date=START,
+        kind="corrective_action",
+        today=START,
+    )
+    check = schedule_for(
+        subject=subject,
+        purpose="check",
+        title="Check it",
+        owner=compliance,
+        start_date=START,
+        kind="other",
+        today=START,
+    )
+    assert action.pk != check.pk
+    moved = schedule_for(
+        subject=subject,
+        purpose="action",
+        title="Fix it",
+        owner=owner,
+        start_date=START + datetime.timedelta(days=7),
+        kind="corrective_action",
+        today=START,
+    )
+    assert moved.pk == action.pk
+    assert list(moved.occurrences.values_list("due_date", flat=True)) == [START + datetime.timedelta(days=7)]
+    assert list(check.occurrences.values_list("due_date", flat=True)) == [START]
