@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
-from isms.accounts.roles import STAFF
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import STAFF
 
 
 @role_required(STAFF)

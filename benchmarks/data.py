@@ -27,15 +27,17 @@ from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.hashers import make_password
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from isms.accounts.models import Department, User
-from isms.accounts.roles import Role
-from isms.maintenance.models import Kind, Notice, Occurrence, OccurrenceEvent, Schedule
-from isms.maintenance.notices import ESCALATION_CATCH_UP
+from isms.foundation.roles import Role
+from isms.maintenance.models import Kind, Occurrence, OccurrenceEvent, Schedule
+from isms.maintenance.notices import ESCALATION_CATCH_UP, Slot
 from isms.maintenance.services import horizon
+from isms.notices.models import Notice
 
 DEPARTMENTS = ["IT", "Information Security", "HR", "Legal", "Facilities", "Finance"]
 ROLE_COUNTS = {Role.ADMIN: 2, Role.COMPLIANCE: 6, Role.VIEWER: 10, Role.AUDITOR: 4}  # the rest are owners
@@ -282,6 +284,7 @@ def _notice_history(schedules: list[Schedule], people: People, today: datetime.d
 
     Run on an empty notice table, right after the occurrences are made."""
     by_pk = {s.pk: s for s in schedules}
+    task = ContentType.objects.get_for_model(Occurrence).pk
     team = [u.pk for u in people.by_role[Role.COMPLIANCE]]
     settled = today - ESCALATION_CATCH_UP
     rows: list[Notice] = []
@@ -306,10 +309,11 @@ def _notice_history(schedules: list[Schedule], people: People, today: datetime.d
             rows.append(
                 Notice(
                     key=f"occ:{pk}:remind:{n}:to:{owner_id}",
-                    slot=Notice.Slot.REMINDER,
-                    occurrence_id=pk,
+                    kind=Slot.REMINDER,
+                    subject_type_id=task,
+                    subject_id=pk,
                     recipient_id=owner_id,
-                    days_before=n,
+                    data={"days_before": n},
                     sent_at=sent(day),
                     attempts=1,
                 )
@@ -319,8 +323,9 @@ def _notice_history(schedules: list[Schedule], people: People, today: datetime.d
             rows.append(
                 Notice(
                     key=f"occ:{pk}:overdue:to:{owner_id}",
-                    slot=Notice.Slot.OVERDUE,
-                    occurrence_id=pk,
+                    kind=Slot.OVERDUE,
+                    subject_type_id=task,
+                    subject_id=pk,
                     recipient_id=owner_id,
                     sent_at=sent(due + datetime.timedelta(days=1)),
                     attempts=1,
@@ -331,8 +336,9 @@ def _notice_history(schedules: list[Schedule], people: People, today: datetime.d
                 rows.append(
                     Notice(
                         key=f"occ:{pk}:escalated:to:{r}",
-                        slot=Notice.Slot.ESCALATED,
-                        occurrence_id=pk,
+                        kind=Slot.ESCALATED,
+                        subject_type_id=task,
+                        subject_id=pk,
                         recipient_id=r,
                         sent_at=sent(grace_until + datetime.timedelta(days=1)),
                         attempts=1,

@@ -41,7 +41,7 @@ calendar's hot paths against it. It is a benchmark, not a test: nothing fails, i
   * `notices.scan()` — the first run (it marks missed tasks and writes every notice due today: the
     catch-up after an import or an outage; the state is put back between runs) and the steady state
     (the same scan a minute later, when everything it finds already has its notice). Delivery
-    (`notices._enqueue`) is replaced by a collector, so no broker is needed; it reports what was queued.
+    (`isms.notices.engine._enqueue`) is replaced by a collector, so no broker is needed; it reports what was queued.
   * the month view (`maintenance:month`, this month and a month a year ago), the agenda
     (`maintenance:agenda`) and my tasks (`maintenance:mine`) through the Django test client, signed in
     as a compliance manager (my tasks also as the busiest control owner). The same pages are measured on

@@ -15,7 +15,9 @@ from django.test import Client
 from django.urls import reverse
 
 from isms.maintenance import notices, services
-from isms.maintenance.models import Notice, Occurrence, OccurrenceEvent
+from isms.maintenance.models import Occurrence, OccurrenceEvent
+from isms.notices import engine
+from isms.notices.models import Notice
 
 from .data import People
 from .measure import Result, measure, skipped
@@ -37,9 +39,9 @@ class Runs:
 
 @contextmanager
 def collected_enqueue():
-    """notices._enqueue replaced by a collector: what would have gone to the broker, no broker needed."""
+    """The notice engine's _enqueue replaced by a collector: what would have gone to the broker, no broker needed."""
     queued: list[int] = []
-    with mock.patch.object(notices, "_enqueue", side_effect=lambda ids: queued.extend(ids)):
+    with mock.patch.object(engine, "_enqueue", side_effect=lambda ids: queued.extend(ids)):
         yield queued
 
 

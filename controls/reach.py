@@ -30,7 +30,9 @@ class ControlRule(Rule):
         if action == "add_evidence" and isinstance(obj, Control):
             if not is_staff_member(user):
                 return f"Your role ({user.get_role_display()}) cannot add evidence."
-            return f"You do not own control {obj.reference}: only its owner or the compliance team can add evidence to it."
+            return (
+                f"You do not own control {obj.reference}: only its owner or the compliance team can add evidence to it."
+            )
         return super().refusal(user, action, obj)
 
     @staticmethod

@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from isms.accounts.roles import MANAGERS, STAFF
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import MANAGERS, STAFF
 from isms.organisation.models import Organisation
 
 from . import selectors, services, soa_exports

@@ -5,9 +5,9 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from isms.foundation.roles import MANAGERS, STAFF
 from isms.foundation.lists import ListPage
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import MANAGERS, STAFF
 from isms.maintenance.models import Schedule
 
 from . import selectors, services

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from controls.models import Control, Requirement
-from isms.accounts.roles import MANAGERS, STAFF, Role
 from isms.foundation import reach
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import MANAGERS, STAFF, Role
 from isms.maintenance.models import Occurrence
 
 from . import coverage, selectors

@@ -11,7 +11,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 
 from evidence.models import ApiToken
-from isms.accounts.roles import STAFF
+from isms.foundation.roles import STAFF
 
 from .services import hash_secret
 

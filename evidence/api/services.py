@@ -18,8 +18,8 @@ from rest_framework.response import Response
 from evidence.models import ApiToken, IdempotencyRecord
 from evidence.services import files_removed_on_error
 from isms.accounts.models import User
-from isms.accounts.roles import STAFF
 from isms.foundation import reach
+from isms.foundation.roles import STAFF
 
 # ------------------------------------------------------------------------------------------------ tokens
 

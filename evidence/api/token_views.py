@@ -10,9 +10,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from evidence.models import ApiToken
-from isms.accounts.roles import STAFF
 from isms.foundation import reach
 from isms.foundation.permissions import role_required
+from isms.foundation.roles import STAFF
 
 from . import services
 from .forms import TokenForm
