@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from isms.organisation.models import CycleAudit
@@ -64,8 +63,8 @@ def test_timeline_marks_today_and_the_next_audit():
     assert after_expiry.today_position is None and after_expiry.next_milestone is None
 
 
-@time_machine.travel(datetime.datetime(2026, 9, 1, 12, tzinfo=datetime.UTC))
-def test_timeline_page_shows_milestones_and_today(client_as, viewer):
+def test_timeline_page_shows_milestones_and_today(client_as, viewer, clock):
+    clock.move_to(datetime.datetime(2026, 9, 1, 12, tzinfo=datetime.UTC))
     make_certificate(ISSUE)
     response = client_as(viewer).get(reverse("organisation:cycle"))
     body = response.content.decode()
