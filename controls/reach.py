@@ -2,7 +2,7 @@
 
 from isms.foundation.reach import Rule, is_manager, is_staff_member, may_own_work, register, sees_everything
 
-from .models import Control, Requirement
+from .models import Control, Requirement, SoAEntry, SoAVersion
 
 
 @register(Control)
@@ -73,3 +73,13 @@ class RequirementRule(Rule):
                 "owner of a control mapped to it can add evidence to it."
             )
         return super().refusal(user, action, obj)
+
+
+@register(SoAEntry)
+@register(SoAVersion)
+class SoARule(Rule):
+    """Every staff member reads the Statement of Applicability and its versions; the compliance team edits the
+    working lines and approves versions."""
+
+    def sees(self, user, obj):
+        return is_staff_member(user)

@@ -64,8 +64,7 @@ def detail(request, pk: int):
             "is_superseded": following is not None or EvidenceItem.objects.filter(supersedes=item).exists(),
             "can_correct": selectors.is_correctable(item) and reach.may(request.user, "correct", item),
             "can_delete": reach.may(request.user, "delete", item) and not item.is_deleted,
-            "can_open_task": item.occurrence_id is not None
-            and reach.visible(request.user, Occurrence).filter(pk=item.occurrence_id).exists(),
+            "can_open_task": reach.may(request.user, "view", item.occurrence),
         },
     )
 

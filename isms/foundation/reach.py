@@ -45,6 +45,11 @@ def is_manager(user) -> bool:
     return is_actor(user) and user.role in MANAGERS
 
 
+def is_admin(user) -> bool:
+    """Administrators also run the system itself (Django admin, deleting evidence)."""
+    return is_actor(user) and user.role == Role.ADMIN
+
+
 def is_staff_member(user) -> bool:
     """Works for the organisation (every role but auditor)."""
     return is_actor(user) and user.role in STAFF
@@ -71,6 +76,11 @@ class Rule:
     def visible(self, user, qs: QuerySet) -> QuerySet:
         """The rows of `qs` that `user` may see. Default: staff see everything, auditors nothing."""
         return qs if is_staff_member(user) else qs.none()
+
+    def sees(self, user, obj) -> bool:
+        """Is this one object visible to `user`? Rules override it with a check that needs no query, for
+        templates that ask it for every row of a list."""
+        return self.visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
     def may(self, user, action: str, obj) -> bool:
         """May `user` do `action` on `obj`? `obj` is visible to the user, or the model class for actions not on
@@ -130,10 +140,14 @@ def visible(user, target) -> QuerySet:
 
 def may(user, action: str, obj) -> bool:
     """May `user` do `action` on `obj` (an instance, or a model for actions such as "create")?
-    For an instance this assumes the object was fetched through `visible()` (as `get_or_404` does)."""
-    if not is_actor(user):
+    "view" on an instance asks whether the user sees it; any other action on an instance assumes the object
+    was fetched through `visible()` (as `get_or_404` does)."""
+    if not is_actor(user) or obj is None:
         return False
-    return rule_for(obj).may(user, action, obj)
+    rule = rule_for(obj)
+    if action == VIEW and isinstance(obj, models.Model):
+        return rule.sees(user, obj)
+    return rule.may(user, action, obj)
 
 
 def refusal(user, action: str, obj) -> str | None:

@@ -19,6 +19,9 @@ class OccurrenceRule(Rule):
     def visible(self, user, qs):
         return qs if sees_everything(user) else qs.filter(owner=user)
 
+    def sees(self, user, obj):
+        return sees_everything(user) or obj.owner_id == user.pk
+
     def may(self, user, action, obj):
         if action == "view":
             return True
@@ -31,5 +34,15 @@ class OccurrenceRule(Rule):
 class ScheduleRule(Rule):
     """Schedules are the compliance team's plan: managers and leadership read them, managers change them."""
 
+    refusals = {"view": "Schedules are the compliance team's plan; your own tasks are under My tasks."}
+
     def visible(self, user, qs):
         return qs if sees_everything(user) else qs.none()
+
+    def sees(self, user, obj):
+        return sees_everything(user)
+
+    def may(self, user, action, obj):
+        if action == "view":
+            return sees_everything(user)
+        return is_manager(user)

@@ -131,7 +131,7 @@ def occurrence_detail(request, pk: int):
         "events": occ.events.select_related("actor"),
         "subject": purposes.subject_link(occ.schedule),
         "can": reach.may_all(request.user, ["complete", "reassign", "skip", "reopen"], occ),
-        "can_see_schedule": reach.visible(request.user, Schedule).filter(pk=occ.schedule_id).exists(),
+        "can_see_schedule": reach.may(request.user, "view", occ.schedule),
         "complete_form": purposes.complete_form()(),
         "reassign_form": ReassignForm(initial={"to": occ.owner_id}),
         "skip_form": SkipForm(),
@@ -207,6 +207,7 @@ def occurrence_reopen(request, pk: int):
 
 @role_required(STAFF)
 def schedule_list(request):
+    reach.check(request.user, "view", Schedule)
     today = timezone.localdate()
     schedules = (
         reach.visible(request.user, Schedule)
@@ -226,6 +227,7 @@ def schedule_list(request):
 
 @role_required(STAFF)
 def schedule_detail(request, pk: int):
+    reach.check(request.user, "view", Schedule)
     schedule = reach.get_or_404(request, Schedule.objects.select_related("owner", "department", "escalate_to"), pk=pk)
     occurrences = schedule.occurrences.select_related("owner").order_by("-due_date")
     page = Paginator(occurrences, 25).get_page(request.GET.get("page"))

@@ -14,6 +14,6 @@ def may(user, action: str, obj) -> bool:
 
 
 @register.filter
-def sees_everything(user) -> bool:
-    """Managers and leadership see the whole ISMS (schedules, every task, the organisation's feed)."""
-    return reach.sees_everything(user)
+def is_administrator(user) -> bool:
+    """Administrators run the system itself (the admin site)."""
+    return reach.is_admin(user)
