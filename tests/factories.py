@@ -5,7 +5,7 @@ import datetime
 import factory
 
 from isms.accounts.models import Department, User
-from isms.accounts.roles import Role
+from isms.foundation.roles import Role
 from isms.organisation.models import Organisation
 from isms.organisation.services import certificate_save
 

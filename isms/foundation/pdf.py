@@ -6,6 +6,7 @@ nothing, not even from this server: a document is self-contained, and no text a 
 the renderer load a URL or read a file.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,8 @@ from django.template.loader import render_to_string
 from .exports import attachment_response
 
 PDF_TYPE = "application/pdf"
+
+logger = logging.getLogger(__name__)
 
 
 def pdf_bytes(
@@ -35,6 +38,7 @@ def pdf_bytes(
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
     if max_pages is not None and len(document.pages) > max_pages:
+        logger.warning("%s overflowed to %s pages; printing the first %s", title, len(document.pages), max_pages)
         document = document.copy(document.pages[:max_pages])
     return document.write_pdf()
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from isms.foundation import reach
+from isms.foundation import identity, reach
 
 from .models import CalendarFeed, Kind, Occurrence
 from .selectors import calendar_queryset
@@ -176,3 +176,25 @@ def year_grid(occurrences, year: int, today: datetime.date) -> tuple[list[dict],
             rows.append(row)
         months.append({"name": calendar.month_name[month], "weeks": rows})
     return months, totals
+
+
+def calendar_pdf_context(occurrences, *, year: int, today: datetime.date | None = None) -> dict:
+    """What the printable year shows of `occurrences` (already narrowed to the reader's reach)."""
+    today = today or timezone.localdate()
+    occurrences = list(occurrences.filter(due_date__year=year).order_by("due_date", "title"))
+    months, totals = year_grid(occurrences, year, today)
+    milestones = [o for o in occurrences if o.schedule.kind in MILESTONE_KINDS]
+    for occ in milestones:
+        occ.pdf_status = _PDF_STATUS_OF[occ.status(today)]
+    return {
+        "organisation_name": identity.organisation_name(),
+        "year": year,
+        "months": months,
+        "weekdays": ["M", "T", "W", "T", "F", "S", "S"],
+        "legend": PDF_STATUS,
+        "totals": [(key, label, totals[key]) for key, label in PDF_STATUS],
+        "total": sum(totals.values()),
+        "milestones": milestones[:PDF_MILESTONES_MAX],
+        "milestones_more": max(len(milestones) - PDF_MILESTONES_MAX, 0),
+        "printed_at": timezone.localtime(),
+    }

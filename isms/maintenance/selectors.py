@@ -115,3 +115,23 @@ def team_digest(today: datetime.date) -> dict:
         "by_owner": sorted(by_owner.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))),
         "by_department": sorted(by_department.items(), key=lambda kv: -kv[1]),
     }
+
+
+def schedule_list(user, today: datetime.date):
+    """The schedules `user` may see, each with its open and late task counts (one query for the page)."""
+    from isms.foundation import reach
+
+    from .models import Schedule
+
+    return (
+        reach.visible(user, Schedule)
+        .select_related("owner", "department")
+        .annotate(
+            open_count=Count("occurrences", filter=Q(occurrences__state="open")),
+            late_count=Count(
+                "occurrences",
+                filter=Q(occurrences__state="missed") | Q(occurrences__state="open", occurrences__due_date__lt=today),
+            ),
+        )
+        .order_by("title", "pk")
+    )

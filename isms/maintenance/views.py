@@ -12,20 +12,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from isms.foundation import identity, reach
+from isms.foundation.lists import ListPage
+from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
 
 from . import feeds, links, purposes, selectors, services
+from .filtersets import ScheduleFilterSet
 from .forms import CalendarFilterForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm
 from .models import CalendarFeed, Occurrence, Schedule, TaskLinkUse
+from .tables import ScheduleTable
 
 logger = logging.getLogger(__name__)
 
@@ -205,24 +207,19 @@ def occurrence_reopen(request, pk: int):
     return _act(request, occ, ReopenForm(request.POST), reopen)
 
 
+SCHEDULES = ListPage(
+    title="Schedules",
+    filterset=ScheduleFilterSet,
+    table=ScheduleTable,
+    empty_text="No schedules yet. Add one with “New schedule”, or adopt a periodic activity on a control's page.",
+    template_name="maintenance/schedules.html",
+)
+
+
 @role_required(STAFF)
 def schedule_list(request):
     reach.check(request.user, "view", Schedule)
-    today = timezone.localdate()
-    schedules = (
-        reach.visible(request.user, Schedule)
-        .select_related("owner", "department")
-        .annotate(
-            open_count=Count("occurrences", filter=Q(occurrences__state="open")),
-            late_count=Count(
-                "occurrences",
-                filter=Q(occurrences__state="missed") | Q(occurrences__state="open", occurrences__due_date__lt=today),
-            ),
-        )
-        .order_by("title")
-    )
-    page = Paginator(schedules, 50).get_page(request.GET.get("page"))
-    return render(request, "maintenance/schedules.html", {"page": page})
+    return SCHEDULES.render(request, selectors.schedule_list(request.user, timezone.localdate()))
 
 
 @role_required(STAFF)
@@ -428,43 +425,16 @@ def calendar_pdf(request, year: int):
     """The year on one landscape A4 page, to print and pin up."""
     if year not in feeds.PDF_YEARS:
         raise Http404("No calendar for that year.")
-    import weasyprint  # heavy; only this view needs it
-
-    today = timezone.localdate()
-    # calendar_queryset() is an Occurrence queryset: visible_to narrows it to what this person may see.
-    occurrences = list(
-        reach.visible(request.user, selectors.calendar_queryset())
-        .filter(due_date__year=year)
-        .order_by("due_date", "title")
-    )
-    months, totals = feeds.year_grid(occurrences, year, today)
-    milestones = [o for o in occurrences if o.schedule.kind in feeds.MILESTONE_KINDS]
-    for occ in milestones:
-        occ.pdf_status = feeds._PDF_STATUS_OF[occ.status(today)]
-    html = render_to_string(
+    context = feeds.calendar_pdf_context(reach.visible(request.user, selectors.calendar_queryset()), year=year)
+    context["scope_note"] = "all tasks" if feeds.can_see_organisation_feed(request.user) else "your tasks"
+    context["printed_by"] = request.user
+    # Sized to fit one page: the helper never hands out a second one.
+    return render_pdf(
         "maintenance/calendar_pdf.html",
-        {
-            "organisation_name": identity.organisation_name(),
-            "year": year,
-            "months": months,
-            "weekdays": ["M", "T", "W", "T", "F", "S", "S"],
-            "legend": feeds.PDF_STATUS,
-            "totals": [(key, label, totals[key]) for key, label in feeds.PDF_STATUS],
-            "total": sum(totals.values()),
-            "milestones": milestones[: feeds.PDF_MILESTONES_MAX],
-            "milestones_more": max(len(milestones) - feeds.PDF_MILESTONES_MAX, 0),
-            "scope_note": "all tasks" if feeds.can_see_organisation_feed(request.user) else "your tasks",
-            "printed_by": request.user,
-            "printed_at": timezone.localtime(),
-        },
+        context,
         request=request,
+        title=f"ISMS calendar {year}",
+        filename=f"isms-calendar-{year}.pdf",
+        inline=True,
+        max_pages=1,
     )
-    # Nothing is fetched: the page is self-contained, and a title can never make the renderer load a URL.
-    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
-    if len(document.pages) > 1:  # the layout is sized to fit; never hand out a second page
-        logger.warning("Calendar PDF for %s overflowed to %s pages; printing the first", year, len(document.pages))
-        document = document.copy(document.pages[:1])
-    response = HttpResponse(document.write_pdf(), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="isms-calendar-{year}.pdf"'
-    return response

@@ -18,7 +18,6 @@ from django.utils import timezone
 from evidence.models import EvidenceItem
 from isms.beat import BEAT_SCHEDULE
 from isms.celery import app as celery_app
-from isms.maintenance import notices
 from isms.maintenance.models import Occurrence
 from isms.maintenance.notices import Slot
 from isms.notices import engine

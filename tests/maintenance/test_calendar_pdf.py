@@ -104,7 +104,7 @@ def test_a_busy_year_still_fits_on_one_page(client_as, organisation, compliance,
     organisation.name = "The Very Long Name of an Organisation Holding Company International Limited " * 2
     organisation.save()
 
-    with caplog.at_level(logging.WARNING, logger="isms.maintenance.feeds"):
+    with caplog.at_level(logging.WARNING, logger="isms.foundation.pdf"):
         reader, text = pdf_text(client_as(compliance).get(reverse("maintenance:calendar_pdf", args=[2026])))
 
     assert len(reader.pages) == 1

@@ -14,11 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence.models import EvidenceItem
-from isms.maintenance import notices
 from isms.maintenance.models import OccurrenceEvent
+from isms.maintenance.services import mark_missed, occurrence_complete
 from isms.notices import engine
 from isms.notices.models import Notice
-from isms.maintenance.services import mark_missed, occurrence_complete
 from tests.factories import DepartmentFactory, UserFactory, make_schedule
 
 D = datetime.date

@@ -14,9 +14,9 @@ from django.utils import timezone
 from isms.maintenance import notices
 from isms.maintenance.models import Occurrence
 from isms.maintenance.notices import Slot
+from isms.maintenance.services import occurrence_complete
 from isms.notices import engine
 from isms.notices.models import Notice
-from isms.maintenance.services import occurrence_complete
 from tests.factories import UserFactory, make_schedule
 
 START = datetime.date(2027, 1, 10)

@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from evidence.models import EvidenceItem
 from isms.maintenance import links
-from isms.notices import engine
 from isms.maintenance.models import Occurrence, OccurrenceEvent, TaskLinkUse
 from isms.maintenance.services import occurrence_reassign, occurrence_skip
+from isms.notices import engine
 from tests.factories import UserFactory, make_schedule
 
 NOW = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC)  # 09:30 in London too

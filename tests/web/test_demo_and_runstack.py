@@ -10,10 +10,10 @@ import pytest
 
 from controls.models import Control, Requirement
 from isms.accounts.models import User
-from isms.accounts.roles import Role
-from isms.web.demo import demo_load
+from isms.foundation.roles import Role
 from isms.maintenance.models import Occurrence, Schedule
 from isms.organisation.models import Certificate, CycleAudit, Organisation
+from isms.web.demo import demo_load
 
 ROOT = Path(__file__).resolve().parents[2]
 
