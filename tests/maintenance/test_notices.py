@@ -228,7 +228,7 @@ def test_concurrent_scans_and_deliveries_send_each_notice_once(owner):
         finally:
             connection.close()
 
-    with mock.patch.object(notices, "_enqueue", enqueue):
+    with mock.patch.object(engine, "_enqueue", enqueue):
         threads = [
             threading.Thread(target=work, args=(lambda: notices.scan(today=day, now=at(day)),)) for _ in range(4)
         ]
