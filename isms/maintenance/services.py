@@ -205,12 +205,6 @@ def schedule_retire(*, subject, purpose: str, reason: str, by=None) -> int:
     return skipped
 
 
-def schedules_of(subject, purpose: str | None = None):
-    """The schedules a domain object has on the calendar (all purposes, or one)."""
-    qs = Schedule.objects.filter(**_subject_filter(subject))
-    return qs if purpose is None else qs.filter(purpose=purpose)
-
-
 def _record(occurrence: Occurrence, action: str, actor, via: str, note: str = "", data=None) -> OccurrenceEvent:
     return OccurrenceEvent.objects.create(
         occurrence=occurrence, action=action, actor=actor, via=via, note=note, data=data or {}
