@@ -5,7 +5,6 @@ import hashlib
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from evidence.models import EvidenceItem
 from isms.maintenance.models import Occurrence, OccurrenceEvent
@@ -25,8 +24,8 @@ def other(other_owner):
     return other_owner
 
 
-def test_my_tasks_lists_only_my_open_and_missed_tasks(api, owner, other):
-    today = timezone.localdate()
+def test_my_tasks_lists_only_my_open_and_missed_tasks(api, owner, other, clock):
+    today = clock.today
     mine = make_schedule(
         owner, start_date=today - datetime.timedelta(days=70), today=today - datetime.timedelta(days=70)
     )
@@ -55,8 +54,8 @@ def test_my_tasks_lists_only_my_open_and_missed_tasks(api, owner, other):
     assert first["complete_url"].endswith(_complete_url(Occurrence(pk=first["id"])))
 
 
-def test_tasks_can_be_filtered_by_status_and_due_date(api, owner):
-    today = timezone.localdate()
+def test_tasks_can_be_filtered_by_status_and_due_date(api, owner, clock):
+    today = clock.today
     make_schedule(owner, start_date=today - datetime.timedelta(days=3), today=today - datetime.timedelta(days=3))
     client = api(owner)
     overdue = client.get(TASKS, {"status": "overdue"}).json()["results"]
@@ -153,8 +152,8 @@ def test_a_manager_may_complete_anyones_task(api, compliance, owner):
     assert response.status_code == 200 and response.json()["completed_by"] == compliance.username
 
 
-def test_a_missed_task_can_still_be_completed_late(api, owner):
-    today = timezone.localdate()
+def test_a_missed_task_can_still_be_completed_late(api, owner, clock):
+    today = clock.today
     make_schedule(owner, start_date=today - datetime.timedelta(days=40), today=today - datetime.timedelta(days=40))
     mark_missed(today)
     missed = Occurrence.objects.filter(owner=owner, state="missed").first()

@@ -10,8 +10,8 @@ from evidence.services import idempotency_records_prune
 
 
 @pytest.mark.django_db
-def test_old_idempotency_records_are_pruned(owner):
-    now = timezone.now()
+def test_old_idempotency_records_are_pruned(owner, clock):
+    now = timezone.now()  # frozen by `clock`: the 29- and 30-day boundaries cannot drift during the test
     for key, age in (("old", 31), ("recent", 29)):
         IdempotencyRecord.objects.create(
             user=owner,
