@@ -7,7 +7,6 @@ import logging
 import zoneinfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -22,9 +21,9 @@ MONTHS = list(calendar.month_name)[1:]  # January … December
 
 
 @pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def frozen(clock):
+    """Every test here runs on the shared stopped clock, at this module's moment."""
+    clock.move_to(NOW)
 
 
 @pytest.fixture

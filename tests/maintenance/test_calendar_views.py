@@ -37,14 +37,10 @@ def task(owner, due: datetime.date, title: str, **fields):
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(at(TODAY), tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def other_owner(department):
-    return UserFactory(username="olga", first_name="Olga", last_name="Berg", role="owner", department=department)
+def clock(clock):
+    """The shared stopped clock, on this module's day."""
+    clock.move_to(at(TODAY))
+    return clock
 
 
 @pytest.fixture

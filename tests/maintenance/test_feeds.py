@@ -4,7 +4,6 @@ import datetime
 import zoneinfo
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,9 +21,9 @@ NOW = datetime.datetime(2026, 6, 15, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Lon
 
 
 @pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
+def frozen(clock):
+    """Every test here runs on the shared stopped clock, at this module's moment."""
+    clock.move_to(NOW)
 
 
 def make_schedule(owner, title, *, rrule="FREQ=MONTHLY", start=datetime.date(2026, 1, 10), kind="control_activity"):

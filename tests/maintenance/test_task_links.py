@@ -5,7 +5,6 @@ import hashlib
 from urllib.parse import urlsplit
 
 import pytest
-import time_machine
 from django.apps import apps
 from django.conf import settings
 from django.core import signing
@@ -35,9 +34,10 @@ def no_broker(monkeypatch):
 
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+def clock(clock):
+    """The shared stopped clock, at the moment these links are sent."""
+    clock.move_to(NOW)
+    return clock
 
 
 @pytest.fixture
