@@ -1,1 +1,1 @@
-"""Models arrive with the issue that builds this domain."""
+"""Internal audits, nonconformities and management reviews (models come with the audit programme)."""

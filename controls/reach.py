@@ -2,7 +2,7 @@
 
 from isms.foundation.reach import Rule, is_manager, is_staff_member, may_own_work, register, sees_everything
 
-from .models import Control, Requirement, SoAEntry, SoAVersion
+from .models import Control, Framework, Requirement, SoAEntry, SoAVersion
 
 
 @register(Control)
@@ -22,6 +22,7 @@ class ControlRule(Rule):
             return super().may(user, action, obj)
         if action in ("edit", "add_evidence"):
             return is_manager(user) or (isinstance(obj, Control) and obj.owner_id == user.pk and may_own_work(user))
+        # "assign_owner", "adopt_activity", "create": the compliance team's
         if action == "view_coverage":
             return sees_everything(user) or (isinstance(obj, Control) and obj.owner_id == user.pk)
         return is_manager(user)
@@ -80,6 +81,14 @@ class RequirementRule(Rule):
 class SoARule(Rule):
     """Every staff member reads the Statement of Applicability and its versions; the compliance team edits the
     working lines and approves versions."""
+
+    def sees(self, user, obj):
+        return is_staff_member(user)
+
+
+@register(Framework)
+class FrameworkRule(Rule):
+    """Every staff member reads the catalogues; the compliance team loads the shipped ones."""
 
     def sees(self, user, obj):
         return is_staff_member(user)

@@ -102,3 +102,18 @@ def soa_approve(*, framework: Framework, by, note: str = "") -> SoAVersion:
         note=note.strip(),
         entries=snapshot_lines(entries),
     )
+
+
+def catalogues_load_shipped(*, by) -> list:
+    """Load (or bring up to date) every catalogue shipped with the application: a manager's button instead of a
+    command on the server. Idempotent; a requirement removed from a catalogue is retired, never deleted."""
+    from django.core.exceptions import PermissionDenied
+
+    from isms.foundation import reach
+
+    from .catalogue import load_catalogue, shipped_catalogues
+    from .models import Framework
+
+    if not reach.may(by, "load_catalogues", Framework):
+        raise PermissionDenied("Only the compliance team can load catalogues.")
+    return [load_catalogue(path) for path in shipped_catalogues()]

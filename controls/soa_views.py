@@ -3,9 +3,10 @@ on a page of its own), approval as a frozen version, the versions, what changed,
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from isms.foundation import reach
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
 from isms.organisation.models import Organisation
@@ -15,7 +16,6 @@ from .models import ImplementationStatus, SoAEntry, SoAVersion
 from .soa_diff import soa_diff as compare_snapshots
 
 # What a person types to load the SoA framework when none is loaded (shown on the SoA page).
-LOAD_COMMAND = "python manage.py load_catalogue controls/catalogues/iso27001-2022-annex-a.yaml"
 
 # The SoA's two small forms live with its views (controls/forms.py holds the controls' own forms).
 
@@ -80,7 +80,7 @@ def soa_page(request):
     """The working SoA: every Annex A control grouped by theme; managers edit a line in place."""
     framework = selectors.soa_framework()
     if framework is None:
-        return render(request, "controls/soa.html", {"framework": None, "load_command": LOAD_COMMAND})
+        return render(request, "controls/soa.html", {"framework": None})
     services.soa_entries_ensure(framework)
     entries = selectors.soa_lines(framework)
     groups: dict[str, list[SoAEntry]] = {}
@@ -94,7 +94,7 @@ def soa_page(request):
 @role_required(STAFF)
 def soa_entry(request, pk: int):
     """One working line as a table row (htmx: the "cancel" of an inline edit); a browser goes to the SoA."""
-    entry = get_object_or_404(SoAEntry, pk=pk)
+    entry = reach.get_or_404(request, SoAEntry, pk=pk)
     if not request.htmx:
         return redirect(f"{reverse('controls:soa')}#entry-{entry.pk}")
     return render(request, "controls/soa_row.html", {"entry": selectors.soa_line(entry.pk)})
@@ -103,7 +103,7 @@ def soa_entry(request, pk: int):
 @role_required(MANAGERS)
 def soa_entry_edit(request, pk: int):
     """Edit one line: with htmx the row turns into a form and back; without it, a page of its own."""
-    entry = get_object_or_404(SoAEntry.objects.select_related("requirement__framework"), pk=pk)
+    entry = reach.get_or_404(request, SoAEntry.objects.select_related("requirement__framework"), "change", pk=pk)
     form = SoAEntryForm(request.POST or None, instance=entry)
     if request.method == "POST" and form.is_valid():
         services.soa_entry_update(entry=entry, by=request.user, **form.cleaned_data)
@@ -163,14 +163,14 @@ def soa_versions(request):
     return render(request, "controls/soa_versions.html", {"framework": framework, "versions": versions})
 
 
-def _version(pk: int) -> SoAVersion:
-    return get_object_or_404(SoAVersion.objects.select_related("framework", "approved_by"), pk=pk)
+def _version(request, pk: int) -> SoAVersion:
+    return reach.get_or_404(request, SoAVersion.objects.select_related("framework", "approved_by"), pk=pk)
 
 
 @role_required(STAFF)
 def soa_version(request, pk: int):
     """An approved version exactly as approved: every line comes from its frozen snapshot."""
-    version = _version(pk)
+    version = _version(request, pk)
     return render(
         request,
         "controls/soa_version.html",
@@ -187,7 +187,7 @@ def soa_version(request, pk: int):
 @role_required(STAFF)
 def soa_diff(request, pk: int):
     """What changed in this version since the one before it."""
-    version = _version(pk)
+    version = _version(request, pk)
     previous = version.previous()
     diff = compare_snapshots(previous.entries, version.entries) if previous else None
     return render(request, "controls/soa_diff.html", {"version": version, "previous": previous, "diff": diff})
@@ -195,14 +195,14 @@ def soa_diff(request, pk: int):
 
 @role_required(STAFF)
 def soa_version_pdf(request, pk: int):
-    return soa_exports.soa_pdf_response(_version(pk), organisation_name=Organisation.current().name)
+    return soa_exports.soa_pdf_response(_version(request, pk), organisation_name=Organisation.current().name)
 
 
 @role_required(STAFF)
 def soa_version_csv(request, pk: int):
-    return soa_exports.soa_csv_response(_version(pk))
+    return soa_exports.soa_csv_response(_version(request, pk))
 
 
 @role_required(STAFF)
 def soa_version_xlsx(request, pk: int):
-    return soa_exports.soa_xlsx_response(_version(pk))
+    return soa_exports.soa_xlsx_response(_version(request, pk))

@@ -2,9 +2,11 @@
 
 from django.contrib import messages
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from isms.foundation import reach
 from isms.foundation.lists import ListPage
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
@@ -33,10 +35,10 @@ def index(request):
 
 @role_required(STAFF)
 def control_detail(request, pk: int):
-    control = get_object_or_404(Control.objects.select_related("owner", "department"), pk=pk)
+    control = reach.get_or_404(request, Control.objects.select_related("owner", "department"), pk=pk)
     requirements = control.requirements.select_related("framework").order_by("framework__name", "position")
     schedules = Schedule.objects.filter(pk__in=control.schedules.values("pk")).select_related("owner")
-    can_edit = request.user.is_manager or control.owner_id == request.user.pk
+    can_edit = reach.may(request.user, "edit", control)
     return render(
         request,
         "controls/detail.html",
@@ -48,11 +50,6 @@ def control_detail(request, pk: int):
             "adopt_form": AdoptActivityForm(initial={"owner": control.owner_id, "start_date": timezone.localdate()}),
         },
     )
-
-
-def _may_edit(user, control: Control | None) -> bool:
-    """Managers edit any control; a control owner edits their own (PRODUCT: "update their own controls")."""
-    return user.is_manager or (control is not None and control.owner_id == user.pk)
 
 
 @role_required(MANAGERS)
@@ -67,13 +64,9 @@ def control_create(request):
 
 @role_required(STAFF)
 def control_edit(request, pk: int):
-    control = get_object_or_404(Control, pk=pk)
-    if not _may_edit(request.user, control):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("Only the control's owner or the compliance team can change it.")
+    control = reach.get_or_404(request, Control, "edit", pk=pk)
     form = ControlForm(request.POST or None, instance=control)
-    if not request.user.is_manager:
+    if not reach.may(request.user, "assign_owner", control):
         form.fields["owner"].disabled = True  # an owner cannot hand their control to someone else
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -86,7 +79,7 @@ def control_edit(request, pk: int):
 
 @role_required(MANAGERS)
 def activity_adopt(request, pk: int):
-    control = get_object_or_404(Control, pk=pk)
+    control = reach.get_or_404(request, Control, "adopt_activity", pk=pk)
     form = AdoptActivityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         schedule = services.activity_adopt(control=control, by=request.user, **form.cleaned_data)
@@ -97,6 +90,17 @@ def activity_adopt(request, pk: int):
         "controls/form.html",
         {"form": form, "title": f"Add a periodic activity to {control.reference}", "control": control},
     )
+
+
+@require_POST
+@role_required(MANAGERS)
+def catalogues_load(request):
+    """Load or update the shipped catalogues (ISO/IEC 27001:2022 Annex A, clauses 4–10, GDPR…)."""
+    results = services.catalogues_load_shipped(by=request.user)
+    names = ", ".join(r.framework.name for r in results)
+    added = sum(r.created for r in results)
+    messages.success(request, f"Catalogues loaded: {names}. {added} new requirement{'s' if added != 1 else ''}.")
+    return redirect("controls:soa" if request.POST.get("next") == "soa" else "controls:frameworks")
 
 
 @role_required(STAFF)
@@ -110,7 +114,7 @@ def framework_list(request):
 
 @role_required(STAFF)
 def framework_detail(request, code: str):
-    framework = get_object_or_404(Framework, code=code)
+    framework = reach.get_or_404(request, Framework, code=code)
     requirements = (
         framework.requirements.filter(retired=False)
         .prefetch_related(Prefetch("controls", queryset=Control.objects.only("pk", "reference", "name")))
@@ -121,6 +125,6 @@ def framework_detail(request, code: str):
 
 @role_required(STAFF)
 def requirement_detail(request, pk: int):
-    requirement = get_object_or_404(Requirement.objects.select_related("framework"), pk=pk)
+    requirement = reach.get_or_404(request, Requirement.objects.select_related("framework"), pk=pk)
     controls = requirement.controls.select_related("owner").order_by("reference")
     return render(request, "controls/requirement.html", {"requirement": requirement, "controls": controls})

@@ -14,10 +14,8 @@ urlpatterns = [
     path("accounts/", include("isms.accounts.urls")),
     path("organisation/", include("isms.organisation.urls")),
     path("calendar/", include("isms.maintenance.urls")),
-    path("risks/", include("risks.urls")),
     path("controls/", include("controls.urls")),
     path("evidence/", include("evidence.urls")),
-    path("audits/", include("audits.urls")),
     path("api/", include("evidence.api.urls")),
     # Django admin signs in through our login page, so lockout and messages apply there too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -1,1 +1,1 @@
-"""Models arrive with the issue that builds this domain."""
+"""The risk register (models come with the register itself)."""

@@ -46,6 +46,8 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(client, al
     response = login(client, "alice", PASSWORD)
     assert response.status_code == 429
     assert b"Too many failed sign-in attempts" in response.content
+    # How long, in words a person reads (never an ISO duration such as PT15M).
+    assert b"blocked for 15 minutes after" in response.content and b"PT15M" not in response.content
     assert "_auth_user_id" not in client.session
 
 

@@ -14,6 +14,7 @@ MATRIX: list[Entry] = [
     Entry("controls:edit", MANAGERS | {Role.OWNER}, owned="control", on_others=DENIED),
     Entry("controls:adopt_activity", MANAGERS, owned="control"),
     Entry("controls:frameworks", STAFF),
+    Entry("controls:catalogues_load", MANAGERS, method="post"),
     Entry("controls:framework", STAFF, obj="framework", kwargs=lambda framework: {"code": framework.code}),
     Entry("controls:requirement", STAFF, owned="requirement", on_others=OK),
     Entry("controls:soa", STAFF),

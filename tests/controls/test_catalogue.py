@@ -171,3 +171,21 @@ def test_gdpr_loads_as_a_second_framework_beside_annex_a(db):
     clauses = load_catalogue(CATALOGUE_DIR / "iso27001-2022-clauses.yaml").framework
     assert Requirement.objects.filter(identifier="5.1").count() == 2
     assert clauses.requirements.get(identifier="5.1").title == "Leadership and commitment"
+
+
+def test_a_manager_loads_the_shipped_catalogues_from_the_page(client_as, compliance, viewer):
+    """No command on the server: the SoA's empty page offers the button, and loading twice changes nothing."""
+    from django.urls import reverse
+
+    from controls.models import Framework
+
+    page = client_as(compliance).get(reverse("controls:soa")).content.decode()
+    assert "Load the ISO/IEC 27001:2022 catalogue" in page and "manage.py" not in page
+    assert "manage.py" not in client_as(viewer).get(reverse("controls:soa")).content.decode()
+    response = client_as(compliance).post(reverse("controls:catalogues_load"), {"next": "soa"})
+    assert response.status_code == 302 and response["Location"] == reverse("controls:soa")
+    loaded = Framework.objects.count()
+    assert loaded >= 3
+    client_as(compliance).post(reverse("controls:catalogues_load"))
+    assert Framework.objects.count() == loaded
+    assert "Statement of Applicability" in client_as(compliance).get(reverse("controls:soa")).content.decode()

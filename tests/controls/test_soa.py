@@ -40,11 +40,11 @@ def edit(client, line: SoAEntry, **data):
 # --------------------------------------------------------------------------------------- working SoA
 
 
-def test_without_the_annex_a_catalogue_the_page_says_how_to_load_it(client_as, owner):
+def test_without_the_annex_a_catalogue_the_page_says_who_loads_it(client_as, owner):
     response = client_as(owner).get(reverse("controls:soa"))
 
     assert response.status_code == 200
-    assert "manage.py load_catalogue" in response.content.decode()
+    assert "Ask the compliance team to load it" in response.content.decode()
     assert "not loaded yet" in response.content.decode()
 
 

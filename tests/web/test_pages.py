@@ -11,8 +11,10 @@ from tests.factories import make_certificate
 def test_dashboard_shows_next_audit_and_navigation(client_as, compliance):
     make_certificate()
     body = client_as(compliance).get(reverse("dashboard")).content.decode()
-    for label in ["Dashboard", "Organisation", "Risks", "Controls", "Evidence", "Audits"]:
+    for label in ["Dashboard", "Calendar", "Organisation", "Controls", "Evidence", "Auditor portal"]:
         assert f">{label}</a>" in body
+    # Sections that are not there yet are not offered.
+    assert ">Risks</a>" not in body and ">Audits</a>" not in body
     assert "Next external audit" in body
     assert "/static/bootstrap/css/bootstrap.min.css" in body
     assert "htmx" in body and "cdn" not in body.lower()
@@ -23,7 +25,13 @@ def test_auditor_lands_on_the_portal_and_sees_no_internal_navigation(client_as, 
     response = client.get(reverse("dashboard"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("evidence:portal")
     body = response.content.decode()
-    assert ">Risks</a>" not in body and ">Auditor portal</a>" in body
+    assert ">Calendar</a>" not in body and ">Controls</a>" not in body and ">Auditor portal</a>" in body
+
+
+def test_each_role_is_offered_exactly_the_sections_it_may_open(client_as, owner, viewer):
+    for user in (owner, viewer):
+        body = client_as(user).get(reverse("dashboard")).content.decode()
+        assert ">Controls</a>" in body and ">Auditor portal</a>" not in body
 
 
 def test_404_page_is_friendly(client_as, viewer):

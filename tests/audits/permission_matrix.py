@@ -1,8 +1,0 @@
-"""Internal audits (audits/urls.py)."""
-
-from isms.foundation.roles import STAFF
-from tests.matrix import Entry
-
-MATRIX: list[Entry] = [
-    Entry("audits:index", STAFF),
-]
