@@ -120,13 +120,30 @@ class CycleAudit(models.Model):
         """A person has set this date; automatic re-planning leaves it alone."""
         return self.adjusted_at is not None
 
-    def clean(self) -> None:
-        """An audit of the cycle falls while its certificate is valid, whoever sets the date."""
+    # The certificate year each audit must fall in (ISO/IEC 17021-1: the first surveillance within 12 months of
+    # certification, then one each year; recertification before expiry).
+    YEAR = {Kind.SURVEILLANCE_1: 1, Kind.SURVEILLANCE_2: 2, Kind.RECERTIFICATION: 3}
+
+    def allowed_window(self) -> tuple[datetime.date, datetime.date]:
+        """The first and last day this audit may fall on: its year of the certificate (the last year ends at
+        the expiry)."""
         cert = self.certificate
-        if self.planned_date and not cert.issue_date <= self.planned_date <= cert.expiry_date:
+        year = self.YEAR[self.kind]
+        start = cert.issue_date + relativedelta(years=year - 1)
+        end = cert.expiry_date if year == 3 else cert.issue_date + relativedelta(years=year) - datetime.timedelta(1)
+        return start, min(end, cert.expiry_date)
+
+    def clean(self) -> None:
+        """Each audit of the cycle falls in its own year of the certificate, whoever sets the date; the years do
+        not overlap, so the audits stay in order and about a year apart."""
+        if not self.planned_date or not self.certificate_id:
+            return
+        start, end = self.allowed_window()
+        label = self.get_kind_display()
+        if not start <= self.planned_date <= end:
             raise ValidationError(
                 {
-                    "planned_date": f"Choose a date while the certificate is valid: "
-                    f"{cert.issue_date:%d %b %Y} to {cert.expiry_date:%d %b %Y}."
+                    "planned_date": f"{label} must fall in year {self.YEAR[self.kind]} of the certificate: "
+                    f"{start:%d %b %Y} to {end:%d %b %Y}."
                 }
             )

@@ -95,9 +95,34 @@ def test_audit_date_outside_the_certificate_is_refused(client_as, compliance):
         reverse("organisation:cycle_audit_edit", args=[audit.pk]), {"planned_date": "2031-01-01", "notes": ""}
     )
     assert response.status_code == 200
-    assert "Choose a date while the certificate is valid" in response.content.decode()
+    assert "must fall in year 1 of the certificate: 01 Mar 2026 to 28 Feb 2027" in response.content.decode()
     audit.refresh_from_db()
     assert not audit.is_adjusted
+
+
+@pytest.mark.parametrize(
+    ("kind", "day", "words"),
+    [
+        # Surveillance year 1 after year 2 (which stays on 01 Feb 2028): out of its year, and out of order.
+        (CycleAudit.Kind.SURVEILLANCE_1, datetime.date(2027, 6, 1), "must fall in year 1"),
+        (CycleAudit.Kind.SURVEILLANCE_2, datetime.date(2027, 1, 15), "must fall in year 2"),
+        (CycleAudit.Kind.SURVEILLANCE_2, datetime.date(2029, 3, 1), "must fall in year 2"),
+        (CycleAudit.Kind.RECERTIFICATION, datetime.date(2029, 3, 1), "must fall in year 3"),
+    ],
+)
+def test_the_cycle_keeps_its_order_and_its_yearly_spacing(compliance, kind, day, words):
+    """The first surveillance within 12 months of certification, then one a year, recertification before expiry:
+    refused by the service whoever asks (the page shows the same words)."""
+    from django.core.exceptions import ValidationError
+
+    certificate = make_certificate(ISSUE)
+    audit = certificate.audits.get(kind=kind)
+    planned = audit.planned_date
+    with pytest.raises(ValidationError) as refused:
+        cycle_audit_adjust(audit=audit, planned_date=day, notes="", by=compliance)
+    assert words in refused.value.message_dict["planned_date"][0]
+    audit.refresh_from_db()
+    assert audit.planned_date == planned and not audit.is_adjusted
 
 
 def test_certificate_form_plans_cycle_and_rejects_expiry_before_issue(client_as, compliance):

@@ -30,7 +30,7 @@ def test_an_audit_date_outside_the_certificate_is_refused_by_the_service(complia
         cycle_audit_adjust(
             audit=audit, planned_date=certificate.expiry_date + datetime.timedelta(days=1), notes="", by=compliance
         )
-    assert "while the certificate is valid" in refused.value.message_dict["planned_date"][0]
+    assert "must fall in year 1 of the certificate" in refused.value.message_dict["planned_date"][0]
     audit.refresh_from_db()
     assert audit.adjusted_at is None
 
