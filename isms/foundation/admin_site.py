@@ -1,6 +1,9 @@
 """Django admin, open to users whose role is administrator and to nobody else."""
 
+from functools import wraps
+
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 
 class ISMSAdminSite(admin.AdminSite):
@@ -11,6 +14,19 @@ class ISMSAdminSite(admin.AdminSite):
     def has_permission(self, request) -> bool:
         user = request.user
         return bool(user.is_active and user.is_authenticated and user.is_admin)
+
+    def admin_view(self, view, cacheable=False):
+        """Signed in without the administrator role: the 403 page. Django's admin sends anyone it refuses to
+        the login page, and our login page sends a signed-in person back: "too many redirects"."""
+        guarded = super().admin_view(view, cacheable)
+
+        @wraps(guarded)  # keeps what Django's wrapper marks on the view (admin_site, csrf)
+        def inner(request, *args, **kwargs):
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied("Only administrators can open the administration pages.")
+            return guarded(request, *args, **kwargs)
+
+        return inner
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
