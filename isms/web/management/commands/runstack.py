@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from isms.foundation.pdf import pdf_engine_problem
 from isms.web.demo import DEMO_USERS
 
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
         if _port_taken(port):
             raise CommandError(f"Port {port} on 127.0.0.1 is already in use. Free it or run: PORT=8001 make run")
 
+        problem = pdf_engine_problem()
+        if problem:  # everything else works; say it once, in one line, instead of failing on the first PDF
+            self.stderr.write(self.style.WARNING(problem))
         call_command("migrate", interactive=False, verbosity=0)
         if not options["no_demo"]:
             call_command("load_demo")
