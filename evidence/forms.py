@@ -13,7 +13,7 @@ from isms.maintenance.forms import CompleteForm
 from .coverage import MAX_PERIOD_DAYS
 from .models import EvidenceItem
 from .selectors import LibraryFilters
-from .services import safe_name
+from .services import correction_reason_missing, safe_name
 from .validation import UploadRejected, allowed_summary, check_upload
 
 
@@ -67,11 +67,28 @@ class EvidenceForm(forms.Form):
     expires_on = forms.DateField(
         required=False, widget=DateInput(), help_text="A renewal task is put on the calendar for this date."
     )
+    correction_reason = forms.CharField(
+        label="Why is it corrected?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Kept on record with both versions, for the auditor.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, supersedes: EvidenceItem | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # The limit is read when the form is made, so a changed setting shows in the help text.
         self.fields["file"].help_text = f"Accepted: {allowed_summary()}. At most {settings.EVIDENCE_MAX_UPLOAD_MB} MB."
+        self.supersedes = supersedes
+        if supersedes is None:
+            del self.fields["correction_reason"]
+        else:
+            self.order_fields(["correction_reason"])  # the first thing asked of a correction
+
+    def clean_correction_reason(self):
+        reason = self.cleaned_data["correction_reason"].strip()
+        if not reason:
+            raise forms.ValidationError(correction_reason_missing(self.supersedes))
+        return reason
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -115,6 +132,8 @@ class EvidenceForm(forms.Form):
         """What the evidence services take from this form (the kind picks the service)."""
         d = self.cleaned_data
         dates = {k: d.get(k) for k in ("effective_date", "period_start", "period_end", "expires_on")}
+        if self.supersedes is not None:
+            dates["correction_reason"] = d.get("correction_reason", "")
         return {"title": d.get("title", ""), **dates}
 
 

@@ -77,6 +77,9 @@ class EvidenceItem(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
     )
     version = models.PositiveIntegerField(default=1)
+    correction_reason = models.TextField(
+        blank=True, help_text="Why this version replaces the previous one; kept on record for the auditor."
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

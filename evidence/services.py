@@ -59,17 +59,23 @@ def _common(
     period_end,
     expires_on,
     supersedes,
+    correction_reason="",
 ):
     if period_start and period_end and period_end < period_start:
         raise ValidationError("The period ends before it starts.")
     if occurrence is None and control is None and requirement is None and supersedes is None:
         raise ValidationError("Say what this is evidence for: a task, a control or a requirement.")
+    correction_reason = (correction_reason or "").strip()
     if supersedes is not None:
         if supersedes.is_deleted or EvidenceItem.objects.filter(supersedes=supersedes).exists():
             raise ValidationError("Only the newest version of live evidence can be corrected.")
+        if not correction_reason:
+            raise ValidationError(correction_reason_missing(supersedes))
         occurrence = occurrence or supersedes.occurrence
         control = control or supersedes.control
         requirement = requirement or supersedes.requirement
+    elif correction_reason:
+        raise ValidationError("A reason for a correction is only given when correcting evidence.")
     return {
         "source": source,
         "submitted_by": by,
@@ -84,7 +90,16 @@ def _common(
         "expires_on": expires_on,
         "supersedes": supersedes,
         "version": supersedes.version + 1 if supersedes else 1,
+        "correction_reason": correction_reason,
     }
+
+
+def correction_reason_missing(supersedes: EvidenceItem) -> str:
+    """The words for a correction without a reason (the service and the form say the same)."""
+    return (
+        f"Say why this version replaces version {supersedes.version}: the reason is kept on record for the auditor, "
+        "as a deletion's is."
+    )
 
 
 def evidence_add_file(
@@ -101,8 +116,10 @@ def evidence_add_file(
     period_end: datetime.date | None = None,
     expires_on: datetime.date | None = None,
     supersedes: EvidenceItem | None = None,
+    correction_reason: str = "",
 ) -> EvidenceItem:
-    """Check the file on its content, stream it to storage while hashing, then record it."""
+    """Check the file on its content, stream it to storage while hashing, then record it. A correction
+    (`supersedes=`) needs a `correction_reason`."""
     name = safe_name(upload.name)
     try:
         accepted = check_upload(upload, name)
@@ -120,6 +137,7 @@ def evidence_add_file(
         period_end=period_end,
         expires_on=expires_on,
         supersedes=supersedes,
+        correction_reason=correction_reason,
     )
     digest = hashlib.sha256()
     size = 0
@@ -183,6 +201,7 @@ def _targets(targets: dict) -> dict:
         "period_end",
         "expires_on",
         "supersedes",
+        "correction_reason",
     )
     unknown = set(targets) - set(keys)
     if unknown:

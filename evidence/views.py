@@ -160,6 +160,7 @@ def correct(request, pk: int):
             "period_end": item.period_end,
             "expires_on": item.expires_on,
         },
+        supersedes=item,
     )
     if request.method == "POST" and form.is_valid():
         try:

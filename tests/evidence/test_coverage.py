@@ -74,7 +74,12 @@ def year(clock, owner, compliance):
         url="https://wiki.example.com/joiners", by=owner, source="web", control=control, effective_date=D(2025, 10, 1)
     )
     evidence_add_link(
-        url="https://wiki.example.com/joiners-v2", by=owner, source="web", supersedes=v1, effective_date=D(2025, 10, 1)
+        url="https://wiki.example.com/joiners-v2",
+        by=owner,
+        source="web",
+        supersedes=v1,
+        correction_reason="The page moved.",
+        effective_date=D(2025, 10, 1),
     )
     return {"control": control, "schedule": schedule, "occs": occs}
 

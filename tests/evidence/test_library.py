@@ -54,6 +54,7 @@ def library(world, owner, other_owner, compliance, admin_user):
         by=owner,
         source="web",
         supersedes=old,
+        correction_reason="The first export was cut short.",
         effective_date=D(2025, 11, 3),
     )
     gone = evidence_add_note(note="Payroll export (wrong file)", by=owner, source="web", control=world["mine"])
@@ -135,7 +136,7 @@ def test_the_library_takes_the_same_number_of_queries_for_few_or_many_items(clie
         item = evidence_add_file(
             upload=upload(f"restore-{n}.txt"), by=owner, source="web", control=other, occurrence=world["mine_occ"]
         )
-        evidence_add_note(note=f"fixed {n}", by=compliance, source="web", supersedes=item)
+        evidence_add_note(note=f"fixed {n}", by=compliance, source="web", supersedes=item, correction_reason="typo")
     assert EvidenceItem.objects.count() > 60
     assert queries() == few
 

@@ -15,7 +15,12 @@ def test_a_correction_is_version_2_linked_to_version_1(client, owner, world, med
     client.force_login(owner)
     response = client.post(
         reverse("evidence:correct", args=[v1.pk]),
-        {"type": "file", "title": "AC-01 report (corrected)", "file": upload("fixed.txt", b"the right report\n")},
+        {
+            "type": "file",
+            "title": "AC-01 report (corrected)",
+            "file": upload("fixed.txt", b"the right report\n"),
+            "correction_reason": "The wrong month's report was attached.",
+        },
     )
     v2 = EvidenceItem.objects.get(supersedes=v1)
     assert response.status_code == 302 and response["Location"] == reverse("evidence:detail", args=[v2.pk])
@@ -40,8 +45,11 @@ def test_a_correction_is_version_2_linked_to_version_1(client, owner, world, med
 def test_only_the_newest_version_takes_a_correction(client, compliance, world):
     v1 = world["mine_file"]
     client.force_login(compliance)
-    client.post(reverse("evidence:correct", args=[v1.pk]), {"type": "note", "note": "Scan re-run; see ticket."})
-    response = client.post(reverse("evidence:correct", args=[v1.pk]), {"type": "note", "note": "again"}, follow=True)
+    why = {"correction_reason": "Re-run"}
+    client.post(reverse("evidence:correct", args=[v1.pk]), {"type": "note", "note": "Scan re-run; see ticket.", **why})
+    response = client.post(
+        reverse("evidence:correct", args=[v1.pk]), {"type": "note", "note": "again", **why}, follow=True
+    )
     assert "Only the newest version" in response.content.decode()
     assert EvidenceItem.objects.filter(occurrence=v1.occurrence).count() == 2
 
@@ -127,6 +135,7 @@ def test_evidence_with_an_expiry_gets_a_renewal_task_that_its_correction_retires
         by=owner,
         source="web",
         supersedes=first,
+        correction_reason="Renewed after the 2027 test.",
         expires_on=datetime.date(2027, 9, 1),
     )
     renewal.refresh_from_db()
