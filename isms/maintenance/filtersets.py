@@ -20,9 +20,11 @@ class ScheduleFilterSet(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(
         label="Department", queryset=Department.objects.all(), empty_label="Any department"
     )
-    active = django_filters.BooleanFilter(
+    active = django_filters.TypedChoiceFilter(
         label="State",
-        widget=django_filters.widgets.BooleanWidget(),
+        choices=[(True, "Active"), (False, "No longer active")],
+        coerce=lambda value: value in (True, "True"),
+        empty_label="Active or not",
     )
 
     class Meta:

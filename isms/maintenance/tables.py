@@ -30,3 +30,6 @@ class ScheduleTable(tables.Table):
 
     def value_owner(self, value) -> str:
         return str(value)
+
+    def value_active(self, value: bool) -> str:
+        return "Yes" if value else "No"
