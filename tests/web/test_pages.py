@@ -58,3 +58,10 @@ def test_csrf_failure_page(client, db):
 
 def test_health(client, db):
     assert client.get(reverse("health")).json() == {"status": "ok"}
+
+
+def test_a_refused_page_says_why_and_where_to_go(client_as, owner):
+    response = client_as(owner).get(reverse("maintenance:schedules"))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "have access" in body and "your own tasks are under My tasks" in body
