@@ -12,8 +12,9 @@ register(
     Purpose(
         model="evidence.EvidenceItem",
         purpose=RENEWAL,
-        label=lambda item: f"Evidence: {item.title}",
-        url=lambda item: reverse("evidence:detail", args=[item.pk]),
+        # A renewal hangs on version 1 of the evidence; the task names and links the version in force.
+        label=lambda item: f"Evidence: {item.newest_version().title}",
+        url=lambda item: reverse("evidence:detail", args=[item.newest_version().pk]),
     )
 )
 

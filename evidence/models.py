@@ -114,6 +114,20 @@ class EvidenceItem(models.Model):
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
 
+    def first_version(self) -> "EvidenceItem":
+        """Version 1 of this piece of evidence: what its versions have in common (its renewal task hangs here)."""
+        item = self
+        while item.supersedes_id:
+            item = item.supersedes
+        return item
+
+    def newest_version(self) -> "EvidenceItem":
+        """The version that replaces every other (this one if none does)."""
+        item = self
+        while (following := EvidenceItem.objects.filter(supersedes=item).first()) is not None:
+            item = following
+        return item
+
 
 class ApiToken(models.Model):
     """A secret that lets a script act as one user through the evidence API, within its scopes.

@@ -210,38 +210,80 @@ def _targets(targets: dict) -> dict:
 
 
 RENEWAL = "renewal"
+RENEWAL_LEAD_DAYS = 14  # a renewal is due this long before the evidence expires, so it never lapses
 
 
 def _renewal_task(item: EvidenceItem) -> None:
-    """Evidence with an expiry puts a renewal task on the calendar for its owner; a correction retires the
-    renewal task of the version it replaces."""
+    """Evidence with an expiry puts a renewal task on its owner's calendar, due RENEWAL_LEAD_DAYS before the
+    expiry (reminded 30 and 7 days before that, missed while the evidence is still valid).
+
+    The renewal belongs to the piece of evidence, not to one version: its one schedule hangs on version 1, so a
+    correction carries it over instead of leaving a skipped task and a stopped schedule behind. A correction
+    that renews the evidence (a later expiry) while its renewal task is due completes that task: the work asked
+    for was done. Otherwise the open task moves to the new version's date, or, when the new version no longer
+    expires, is taken off the calendar with that reason."""
     from isms.maintenance.models import Kind
     from isms.maintenance.services import schedule_for, schedule_retire
 
+    first = item.first_version()
     if item.supersedes_id:
-        schedule_retire(
-            subject=item.supersedes,
-            purpose=RENEWAL,
-            reason=f"Replaced by version {item.version} of the evidence.",
-            by=item.submitted_by,
-        )
+        previous = item.supersedes
+        if previous.pk != first.pk:
+            # Renewals made before they followed version 1 hang on the version they were made for.
+            schedule_retire(subject=previous, purpose=RENEWAL, reason=f"Carried over to version {item.version}.")
+        _renewal_done_by(item, first)
     if not item.expires_on:
+        if item.supersedes_id:
+            schedule_retire(
+                subject=first,
+                purpose=RENEWAL,
+                reason=f"Version {item.version} of the evidence does not expire.",
+                by=item.submitted_by,
+            )
         return
     owner = (item.control.owner if item.control else None) or item.submitted_by
     if owner is None or not owner.email:
         return
+    today = timezone.localdate()
+    due = max(item.expires_on - datetime.timedelta(days=RENEWAL_LEAD_DAYS), today)
     schedule_for(
-        subject=item,
+        subject=first,
         purpose=RENEWAL,
         title=f"Renew evidence: {item.title}"[:200],
-        start_date=item.expires_on,
+        start_date=due,
         owner=owner,
         kind=Kind.CONTROL_ACTIVITY,
         reminder_days=[30, 7],
-        grace_days=7,
-        description=f"The evidence “{item.title}” expires on {item.expires_on:%d %B %Y}. Collect a current version "
-        "and add it as a correction of the old one.",
+        grace_days=max(0, min(7, (item.expires_on - due).days)),
+        description=f"The evidence “{item.title}” expires on {item.expires_on:%-d %B %Y}. Collect a current "
+        f"version by {due:%-d %B %Y} and add it as a corrected version of the evidence (with its new expiry).",
+        today=today,
     )
+
+
+def _renewal_done_by(item: EvidenceItem, first: EvidenceItem) -> None:
+    """A new version with a later expiry, recorded while the renewal task is due (reminded, overdue or missed),
+    is that renewal: the task is marked done by whoever recorded it."""
+    from isms.maintenance.models import Occurrence
+    from isms.maintenance.services import occurrence_complete
+
+    previous = item.supersedes
+    if not (item.expires_on and (previous.expires_on is None or item.expires_on > previous.expires_on)):
+        return
+    today = timezone.localdate()
+    due = (
+        Occurrence.objects.filter(schedule__subject_id=first.pk, schedule__purpose=RENEWAL, remind_from__lte=today)
+        .filter(schedule__subject_type__app_label="evidence", schedule__subject_type__model="evidenceitem")
+        .filter(state__in=[Occurrence.State.OPEN, Occurrence.State.MISSED])
+    )
+    via = {EvidenceItem.Source.TASK_LINK: "task link", EvidenceItem.Source.API: "api"}.get(item.source, "web")
+    for occ in due:
+        occurrence_complete(
+            occurrence=occ,
+            by=item.submitted_by,
+            via=via,
+            note=f"Renewed: version {item.version} of the evidence, valid until {item.expires_on:%-d %B %Y}.",
+        )
 
 
 def control_of(occurrence):

@@ -178,4 +178,5 @@ def test_evidence_with_an_expiry_puts_a_renewal_task_on_the_owners_calendar(api,
         URL, {"type": "link", "url": "https://x.example/cert", "control": control.pk, "expires_on": "2027-06-30"}
     )
     assert response.status_code == 201
-    assert Occurrence.objects.filter(owner=owner, due_date="2027-06-30", title__startswith="Renew evidence").exists()
+    # Due 14 days before the expiry (evidence/services.py RENEWAL_LEAD_DAYS).
+    assert Occurrence.objects.filter(owner=owner, due_date="2027-06-16", title__startswith="Renew evidence").exists()

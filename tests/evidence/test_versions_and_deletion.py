@@ -1,7 +1,6 @@
 """Submitted evidence is immutable: a correction is a new version linked to the old one, and only an
 administrator deletes, with a reason, leaving a tombstone while the file leaves storage."""
 
-import datetime
 import hashlib
 
 from django.urls import reverse
@@ -113,33 +112,3 @@ def test_the_admin_site_only_shows_evidence(client, admin_user, world):
     )
     item.refresh_from_db()
     assert item.title != "x" and not item.is_deleted
-
-
-def test_evidence_with_an_expiry_gets_a_renewal_task_that_its_correction_retires(owner, world, clock):
-    from evidence.services import evidence_add_file
-    from isms.maintenance.models import Occurrence, Schedule
-    from tests.evidence.conftest import upload
-
-    first = evidence_add_file(
-        upload=upload("pentest-2026.txt"),
-        by=owner,
-        source="web",
-        control=world["mine"],
-        expires_on=datetime.date(2026, 9, 1),
-    )
-    renewal = Occurrence.objects.get(schedule__subject_id=first.pk, schedule__title__startswith="Renew evidence")
-    assert renewal.due_date == datetime.date(2026, 9, 1) and renewal.owner == owner
-
-    second = evidence_add_file(
-        upload=upload("pentest-2026-v2.txt"),
-        by=owner,
-        source="web",
-        supersedes=first,
-        correction_reason="Renewed after the 2027 test.",
-        expires_on=datetime.date(2027, 9, 1),
-    )
-    renewal.refresh_from_db()
-    assert renewal.state == Occurrence.State.SKIPPED and "version 2" in renewal.skip_reason
-    # Beyond the 13-month horizon: the schedule is there; the daily job makes its occurrence in time.
-    renew_second = Schedule.objects.get(subject_id=second.pk, title__startswith="Renew evidence")
-    assert renew_second.start_date == datetime.date(2027, 9, 1) and renew_second.active
