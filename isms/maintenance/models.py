@@ -35,6 +35,11 @@ class Kind(models.TextChoices):
 
 def default_reminder_days() -> list[int]:
     return [14, 3, 1]
+# Bounds of a schedule's numbers and dates (Schedule.clean): beyond them a date cannot be worked out.
+MAX_GRACE_DAYS = 365
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 
 
 class Schedule(models.Model):
@@ -116,8 +121,10 @@ class Schedule(models.Model):
 
     def clean(self) -> None:
         """The rules every schedule keeps, whoever saves it (a page, the API, the admin, an import, a domain):
-        the owner and escalation contact can be reminded, the rule makes dates, reminders are between 0 and 365
-        days before, and the first reminder comes after the previous occurrence is due."""
+        the owner and escalation contact can be reminded, the rule makes dates (within five years of the start,
+        read strictly: recurrence.validate), reminders are between 0 and 365 days before, the grace period
+        between 0 and 365 days after, the dates between 2000 and 2100, and the first reminder comes after the
+        previous occurrence is due."""
         errors: dict[str, str] = {}
         if self.owner_id and not self.owner.email:
             errors["owner"] = f"{self.owner} has no email address, so could not be reminded. Add one first."
@@ -126,9 +133,16 @@ class Schedule(models.Model):
         days = self.reminder_days if isinstance(self.reminder_days, list) else None
         if days is None or any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 365 for d in days):
             errors["reminder_days"] = "Each reminder must be a whole number of days between 0 and 365 before."
-        if self.start_date and self.end_date and self.end_date < self.start_date:
+        if self.grace_days is not None and not 0 <= self.grace_days <= MAX_GRACE_DAYS:
+            errors["grace_days"] = f"The grace period must be between 0 and {MAX_GRACE_DAYS} days after the due date."
+        for name in ("start_date", "end_date"):
+            day = getattr(self, name)
+            if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                errors[name] = f"Give a date between {FIRST_YEAR} and {LAST_YEAR}."
+        in_range = "start_date" not in errors and "end_date" not in errors  # else no date is worked out
+        if in_range and self.start_date and self.end_date and self.end_date < self.start_date:
             errors["end_date"] = "The end date is before the start date."
-        elif self.start_date:
+        elif in_range and self.start_date:
             try:
                 first = recurrence.validate(self.rrule, self.start_date, self.end_date)
             except recurrence.RecurrenceError as exc:

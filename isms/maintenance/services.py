@@ -6,6 +6,7 @@ in step with the domain object; `schedule_retire(subject, purpose, reason)` take
 `schedule_save(…, subject=…)` adds recurring activities (any number per subject)."""
 
 import datetime
+import logging
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -14,8 +15,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from . import purposes
+from . import purposes, recurrence
 from .models import Occurrence, OccurrenceEvent, Schedule
+
+log = logging.getLogger(__name__)
 
 SCHEDULE_FIELDS = (
     "title",
@@ -76,8 +79,12 @@ def schedule_materialise(
 
     Safe to run any number of times. Returns how many occurrences were created."""
     since = since or today
-    wanted = set(schedule.due_dates(horizon(today))) if schedule.active else set()
-    wanted = {d for d in wanted if d >= since}
+    # Only the dates from `since` on are worked out (bounded in recurrence.occurrence_dates, whatever the rule).
+    wanted = (
+        set(recurrence.occurrence_dates(schedule.rrule, schedule.start_date, schedule.end_date, horizon(today), since))
+        if schedule.active
+        else set()
+    )
     existing = {o.due_date: o for o in schedule.occurrences.filter(due_date__gte=since)}
 
     lead = datetime.timedelta(days=schedule.lead_days)
@@ -125,8 +132,13 @@ def materialise_all(today: datetime.date | None = None) -> int:
     today = today or timezone.localdate()
     created = 0
     for schedule in Schedule.objects.filter(active=True).iterator():
-        with transaction.atomic():
-            created += schedule_materialise(schedule=schedule, today=today)
+        try:
+            with transaction.atomic():
+                created += schedule_materialise(schedule=schedule, today=today)
+        except recurrence.RecurrenceError as exc:
+            # A rule stored before rules were read strictly (or written around the service) must not stop the
+            # job for every other schedule; it is passed over until someone corrects it.
+            log.warning("Schedule %s (%s) was not extended: %s", schedule.pk, schedule.title, exc)
     return created
 
 

@@ -257,7 +257,7 @@ def test_schedule_form_takes_a_custom_rule(client_as, compliance, owner):
         (
             {"recurrence": "custom", "custom_rrule": "FREQ=SOMETIMES"},
             "custom_rrule",
-            "This is not a recurrence rule python-dateutil can read",
+            "FREQ=SOMETIMES is not a frequency: use DAILY, WEEKLY, MONTHLY or YEARLY.",
         ),
         ({"recurrence": "custom", "custom_rrule": "every second Tuesday"}, "custom_rrule", "not a recurrence rule"),
         ({"recurrence": "custom", "custom_rrule": ""}, "custom_rrule", "Write the rule, or pick one of the presets."),
@@ -269,7 +269,12 @@ def test_schedule_form_takes_a_custom_rule(client_as, compliance, owner):
         (
             {"recurrence": "custom", "custom_rrule": "FREQ=MONTHLY;BYMONTH=13"},
             "custom_rrule",
-            "This rule produces no dates",
+            "BYMONTH takes month numbers from 1 (January) to 12 (December)",
+        ),
+        (
+            {"recurrence": "custom", "custom_rrule": "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"},
+            "custom_rrule",
+            "This rule makes no date in the five years from the start date",
         ),
         ({"end_date": "2026-01-31"}, "end_date", "The end date is before the start date."),
         ({"recurrence": "weekly", "reminder_days_text": "14"}, "reminder_days_text", "Use a shorter lead time."),
@@ -282,6 +287,7 @@ def test_schedule_form_takes_a_custom_rule(client_as, compliance, owner):
         "prose-rule",
         "custom-without-rule",
         "until-in-rule",
+        "month-that-does-not-exist",
         "rule-without-dates",
         "end-before-start",
         "weekly-with-14-day-reminder",
