@@ -7,7 +7,7 @@ from django.core.validators import URLValidator
 
 from controls.models import Control, Requirement
 from isms.accounts.models import Department, User
-from isms.foundation.forms import DateInput, MultipleFileField
+from isms.foundation.forms import BoundedDateField, DateInput, MultipleFileField
 from isms.maintenance.forms import CompleteForm
 
 from .coverage import MAX_PERIOD_DAYS
@@ -59,14 +59,12 @@ class EvidenceForm(forms.Form):
     file = forms.FileField(required=False)
     url = forms.CharField(label="Address", max_length=1000, required=False, help_text="A ticket, report or dashboard.")
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    effective_date = forms.DateField(
-        required=False, widget=DateInput(), help_text="The date it takes effect (e.g. the scan's date); today if empty."
+    effective_date = BoundedDateField(
+        required=False, help_text="The date it takes effect (e.g. the scan's date); today if empty."
     )
-    period_start = forms.DateField(required=False, widget=DateInput(), help_text="Start of the period it covers.")
-    period_end = forms.DateField(required=False, widget=DateInput(), help_text="End of the period it covers.")
-    expires_on = forms.DateField(
-        required=False, widget=DateInput(), help_text="A renewal task is put on the calendar for this date."
-    )
+    period_start = BoundedDateField(required=False, help_text="Start of the period it covers.")
+    period_end = BoundedDateField(required=False, help_text="End of the period it covers.")
+    expires_on = BoundedDateField(required=False, help_text="A renewal task is put on the calendar for this date.")
     correction_reason = forms.CharField(
         label="Why is it corrected?",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -167,8 +165,8 @@ class LibraryFilterForm(forms.Form):
         label="Submitted by", queryset=_submitters(), required=False, empty_label="Anyone"
     )
     department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False, empty_label="Any department")
-    date_from = forms.DateField(label="Effective from", required=False, widget=DateInput())
-    date_to = forms.DateField(label="Effective to", required=False, widget=DateInput())
+    date_from = BoundedDateField(label="Effective from", required=False)
+    date_to = BoundedDateField(label="Effective to", required=False)
     source = forms.ChoiceField(choices=[("", "Any source"), *EvidenceItem.Source.choices], required=False)
     type = forms.ChoiceField(label="Kind", choices=[("", "Any kind"), *EvidenceItem.Type.choices], required=False)
     all_versions = forms.BooleanField(label="Include superseded and deleted", required=False)
@@ -201,8 +199,8 @@ class LibraryFilterForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(widget=DateInput(attrs={"class": "form-control form-control-sm"}))
-    end = forms.DateField(widget=DateInput(attrs={"class": "form-control form-control-sm"}))
+    start = BoundedDateField(widget=DateInput(attrs={"class": "form-control form-control-sm"}))
+    end = BoundedDateField(widget=DateInput(attrs={"class": "form-control form-control-sm"}))
 
     def clean(self):
         data = super().clean()

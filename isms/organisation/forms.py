@@ -1,6 +1,6 @@
 from django import forms
 
-from isms.foundation.forms import DateInput
+from isms.foundation.forms import LATEST_DATE, BoundedDateField, DateInput
 
 from .models import Certificate, CycleAudit, Organisation
 
@@ -13,22 +13,27 @@ class OrganisationForm(forms.ModelForm):
 
 
 class CertificateForm(forms.ModelForm):
-    expiry_date = forms.DateField(
+    issue_date = BoundedDateField()
+    expiry_date = BoundedDateField(
         required=False,
-        widget=DateInput(),
         help_text="Leave empty for three years from the issue date, less a day.",
     )
 
     class Meta:
         model = Certificate
         fields = ["standard", "certification_body", "certificate_number", "issue_date", "expiry_date"]
-        widgets = {"issue_date": DateInput()}
 
     def clean(self):
         data = super().clean()
         issue, expiry = data.get("issue_date"), data.get("expiry_date")
         if issue and expiry and expiry <= issue:
             self.add_error("expiry_date", "The expiry date must be after the issue date.")
+        elif issue and not expiry and Certificate.default_expiry(issue) > LATEST_DATE:
+            self.add_error(
+                "issue_date",
+                f"Three years from this date is after {LATEST_DATE:%-d %B %Y}, the latest date accepted: enter the "
+                "expiry date from the certificate.",
+            )
         return data
 
     def _post_clean(self):
@@ -42,5 +47,6 @@ class CycleAuditForm(forms.ModelForm):
     class Meta:
         model = CycleAudit
         fields = ["planned_date", "notes"]
+        field_classes = {"planned_date": BoundedDateField}
         widgets = {"planned_date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"notes": "Why the date moved, or what the certification body agreed."}

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from isms.foundation.forms import check_date_bounds
+
 
 def _working_day(day: datetime.date) -> datetime.date:
     """The day itself, or the Monday after when it falls on a weekend."""
@@ -75,6 +77,11 @@ class Certificate(models.Model):
     @classmethod
     def default_expiry(cls, issue_date: datetime.date) -> datetime.date:
         return issue_date + cls.VALIDITY
+
+    def clean(self) -> None:
+        """Its dates fall within the dates the app accepts (2000–2100), whoever saves it: the cycle is planned
+        from them, and a year such as 9999 would leave no room for three years of audits."""
+        check_date_bounds(issue_date=self.issue_date, expiry_date=self.expiry_date)
 
     def planned_audit_dates(self) -> dict[str, datetime.date]:
         """Where each audit of the cycle falls by default.

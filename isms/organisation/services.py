@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from isms.accounts.models import User
+from isms.foundation.forms import check_date_bounds
 from isms.foundation.roles import Role
 from isms.maintenance.models import Kind
 from isms.maintenance.services import schedule_for
@@ -25,7 +26,9 @@ def certificate_save(
     expiry_date: datetime.date | None = None,
     standard: str = "ISO/IEC 27001:2022",
 ) -> Certificate:
-    """Create or update a certificate and (re)plan its cycle."""
+    """Create or update a certificate and (re)plan its cycle. Dates outside 2000–2100 are refused before
+    anything is worked out from them or written."""
+    check_date_bounds(issue_date=issue_date, expiry_date=expiry_date)
     certificate = certificate or Certificate(organisation=organisation)
     certificate.standard = standard
     certificate.certification_body = certification_body
