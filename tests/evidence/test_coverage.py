@@ -37,8 +37,9 @@ class Strips(HTMLParser):
         if "cov-strip" in classes:
             self.strips.append({"marks": [], "segments": []})
         elif self.strips and ("cov-mark" in classes or "cov-seg" in classes):
-            left = float(re.search(r"left: ([\d.]+)%", a["style"]).group(1))
-            width = re.search(r"width: ([\d.]+)%", a["style"])
+            # Positions travel as data-left / data-width (static/js/isms.js sets them; no inline style under the CSP).
+            left = float(re.search(r"([\d.]+)%", a["data-left"]).group(1))
+            width = re.search(r"([\d.]+)%", a.get("data-width") or "")
             kind = "marks" if "cov-mark" in classes else "segments"
             self.strips[-1][kind].append(
                 {"classes": classes, "left": left, "width": float(width.group(1)) if width else None}
