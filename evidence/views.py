@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from controls.models import Control, Requirement
 from isms.foundation import reach
@@ -26,6 +27,7 @@ from .services import control_of, evidence_add_file, evidence_add_link, evidence
 ADDERS = MANAGERS | {Role.OWNER}
 
 
+@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def index(request):
     """The evidence library: everything within the user's reach, searched and filtered, 50 to a page."""
@@ -37,6 +39,7 @@ def index(request):
     return render(request, "evidence/index.html", {"form": form, "page": page, "filter_query": params.urlencode()})
 
 
+@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(MANAGERS | {Role.AUDITOR})
 def portal(request):
     """The auditor's landing page: the engagements they were granted (none until engagements exist)."""
@@ -50,6 +53,7 @@ def _item_for(request, pk: int) -> EvidenceItem:
         raise Http404("No such evidence.") from None
 
 
+@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def detail(request, pk: int):
     item = _item_for(request, pk)
@@ -69,6 +73,7 @@ def detail(request, pk: int):
     )
 
 
+@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def download(request, pk: int):
     """Stream an evidence file as an attachment, never inline: uploaded HTML must not run in our origin."""
@@ -215,6 +220,7 @@ def _period(request, today) -> tuple[PeriodForm, coverage.Period]:
     return PeriodForm(initial={"start": default.start, "end": default.end}), default
 
 
+@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def control_coverage(request, pk: int):
     control = reach.get_or_404(request, Control.objects.select_related("owner", "department"), "view_coverage", pk=pk)
@@ -234,6 +240,7 @@ def control_coverage(request, pk: int):
     )
 
 
+@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def requirement_coverage(request, pk: int):
     qs = Requirement.objects.select_related("framework")

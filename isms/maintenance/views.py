@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from isms.foundation import identity, reach
@@ -124,6 +125,7 @@ def _occurrence_for(request, pk: int, action: str = "view") -> Occurrence:
     return reach.get_or_404(request, qs, action, pk=pk)
 
 
+@never_cache  # a task page: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def occurrence_detail(request, pk: int):
     occ = _occurrence_for(request, pk)
@@ -284,6 +286,7 @@ def _refused(request, refusal: links.LinkRefused):
     return render(request, "maintenance/task_link_refused.html", {"message": refusal.message}, status=403)
 
 
+@never_cache  # a task page: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @login_not_required
 def task_link(request):
     """GET: a page whose script posts the token from the URL fragment. POST: check it, grant this task."""
@@ -301,6 +304,7 @@ def task_link(request):
     return redirect("maintenance:task_link_task", occ.pk)
 
 
+@never_cache  # a task page: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @login_not_required
 def task_link_task(request, pk: int):
     """The one task a link opened: read it, attach evidence, mark it done. Nothing else is reachable."""
