@@ -93,6 +93,9 @@ MIDDLEWARE = [
     # Every view needs a login unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a session idle for SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS (isms/foundation/sessions.py);
+    # the login requirement above then sends the person to the login page, told why.
+    "isms.foundation.sessions.SessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns lockouts into the lockout page.
@@ -261,6 +264,11 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 # The container health check calls /healthz over plain http from inside the container.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
+# Session limits (isms/foundation/sessions.py): signed out after this long without a request, and this long
+# after signing in however busy; the session cookie and the stored session expire with the absolute limit.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "isms.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True

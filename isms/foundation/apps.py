@@ -10,6 +10,9 @@ class FoundationConfig(AppConfig):
     name = "isms.foundation"
     label = "foundation"
 
+    def ready(self) -> None:
+        from . import sessions  # noqa: F401  (connects the sign-in stamp of the session limits)
+
 
 class ISMSAdminConfig(admin_apps.AdminConfig):
     default = False
