@@ -48,7 +48,10 @@ def schedule_save(
 ) -> Schedule:
     """Create or update a schedule and bring its future occurrences in line with it.
 
-    Occurrences that are done, skipped, missed or past are history and stay as they are."""
+    Occurrences that are done, skipped, missed or past are history and stay as they are. A new schedule dated
+    in the past is never a silent nothing: its most recent date on or before today becomes a task too, overdue
+    at once (a one-off's only date; a recurring schedule's latest past date). Earlier past dates are not made:
+    they would read as missed work that may well have been done before the schedule was entered."""
     today = today or timezone.localdate()
     creating = schedule is None
     schedule = schedule or Schedule(created_by=by)
@@ -64,8 +67,18 @@ def schedule_save(
         schedule.department = schedule.owner.department  # work belongs to its owner's department by default
     schedule.full_clean()
     schedule.save()
-    schedule_materialise(schedule=schedule, today=today, previous_owner_id=previous_owner_id)
+    since = _latest_past_date(schedule, today) if creating else None
+    schedule_materialise(schedule=schedule, today=today, since=since, previous_owner_id=previous_owner_id)
     return schedule
+
+
+def _latest_past_date(schedule: Schedule, today: datetime.date) -> datetime.date | None:
+    """The schedule's most recent due date before today, if it has one (bounded like every expansion)."""
+    if schedule.start_date >= today:
+        return None
+    return recurrence.last_on_or_before(
+        schedule.rrule, schedule.start_date, schedule.end_date, today - datetime.timedelta(days=1)
+    )
 
 
 def schedule_materialise(

@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
 
-from . import feeds, links, purposes, selectors, services
+from . import feeds, links, purposes, recurrence, selectors, services
 from .filtersets import ScheduleFilterSet
 from .forms import CalendarFilterForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm
 from .models import CalendarFeed, Occurrence, Schedule, TaskLinkUse
@@ -242,15 +243,34 @@ def schedule_detail(request, pk: int):
     )
 
 
+def _created_message(schedule: Schedule, today: datetime.date) -> str:
+    """What a new schedule put on the calendar, never a silent nothing: how many tasks, the first and whether it
+    is already overdue, the past dates left out, or when the first task will appear."""
+    dates = list(schedule.occurrences.order_by("due_date").values_list("due_date", flat=True))
+    if not dates:
+        first = recurrence.validate(schedule.rrule, schedule.start_date, schedule.end_date)[0]
+        months = settings.MAINTENANCE_HORIZON_MONTHS
+        return (
+            f"Schedule created. Its first task is due {date_format(first, 'j M Y')}, more than {months} months "
+            f"ahead: it is put on the calendar {months} months before it is due."
+        )
+    count = len(dates)
+    text = f"Schedule created: {count} task{'s' if count != 1 else ''} on the calendar, "
+    text += f"due {date_format(dates[0], 'j M Y')}" if count == 1 else f"the first due {date_format(dates[0], 'j M Y')}"
+    if dates[0] < today:
+        text += ", already overdue"
+    text += "."
+    if schedule.rrule and schedule.start_date < dates[0] < today:
+        text += f" Earlier dates since the start date ({date_format(schedule.start_date, 'j M Y')}) were not added."
+    return text
+
+
 @role_required(MANAGERS)
 def schedule_create(request):
     form = ScheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         schedule = services.schedule_save(by=request.user, **form.schedule_fields())
-        count = schedule.occurrences.count()
-        messages.success(
-            request, f"Schedule created with {count} occurrence{'s' if count != 1 else ''} on the calendar."
-        )
+        messages.success(request, _created_message(schedule, timezone.localdate()))
         return redirect("maintenance:schedule", schedule.pk)
     return render(request, "maintenance/schedule_form.html", {"form": form, "title": "New schedule"})
 

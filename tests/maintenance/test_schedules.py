@@ -237,7 +237,7 @@ def test_schedule_form_creates_a_schedule_and_its_occurrences(client_as, complia
     assert due_dates(schedule) == [D(2026, 2, 2), D(2026, 5, 2), D(2026, 8, 2), D(2026, 11, 2), D(2027, 2, 2)]
 
     page = client.get(response["Location"]).content.decode()
-    assert "Schedule created with 5 occurrences on the calendar." in page
+    assert "Schedule created: 5 tasks on the calendar, the first due 2 Feb 2026." in page
     assert "Every quarter" in page and "Quarterly access review" in page
 
 
