@@ -13,6 +13,7 @@ class ActivityTemplate:
     kind: str = Kind.CONTROL_ACTIVITY
     reminder_days: list[int] = field(default_factory=lambda: [14, 3, 1])
     grace_days: int = 7
+    evidence_required: bool = True  # a control activity proves itself with a record
 
 
 TEMPLATES: dict[str, ActivityTemplate] = {

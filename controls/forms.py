@@ -37,6 +37,12 @@ class AdoptActivityForm(forms.Form):
         help_text="Leave empty for the activity's usual frequency.",
     )
     start_date = forms.DateField(widget=DateInput(), help_text="The first due date.")
+    evidence_required = forms.BooleanField(
+        label="Evidence required",
+        required=False,
+        initial=True,
+        help_text="The owner attaches a record when marking a task done, or says why there is none.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

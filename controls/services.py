@@ -17,8 +17,18 @@ from .selectors import controls_prefetch, snapshot_lines, soa_lines, suggested_s
 
 
 @transaction.atomic
-def activity_adopt(*, control: Control, template: str, owner, start_date: datetime.date, frequency: str = "", by=None):
-    """Put a periodic control activity on the calendar for this control, from a template."""
+def activity_adopt(
+    *,
+    control: Control,
+    template: str,
+    owner,
+    start_date: datetime.date,
+    frequency: str = "",
+    evidence_required: bool | None = None,
+    by=None,
+):
+    """Put a periodic control activity on the calendar for this control, from a template (which asks for
+    evidence unless `evidence_required=False`)."""
     spec = TEMPLATES[template]
     rrule = month_end_safe(PRESETS[frequency][1] if frequency else spec.rrule, start_date)
     return schedule_save(
@@ -33,6 +43,7 @@ def activity_adopt(*, control: Control, template: str, owner, start_date: dateti
         start_date=start_date,
         reminder_days=list(spec.reminder_days),
         grace_days=spec.grace_days,
+        evidence_required=spec.evidence_required if evidence_required is None else evidence_required,
     )
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import Coalesce
 from controls.models import Control, Requirement
 from isms.foundation import reach
 from isms.maintenance.models import Occurrence, Schedule
+from isms.maintenance.selectors import with_no_evidence_reasons
 
 from .models import EvidenceItem
 
@@ -81,6 +82,12 @@ class Mark:
     left: float
     evidence_count: int
     can_open: bool
+    without_evidence_reason: str = ""
+
+    @property
+    def without_evidence(self) -> bool:
+        """Marked done with no live evidence: shown apart from a task done with evidence."""
+        return self.is_done and self.evidence_count == 0
 
     @property
     def status_label(self) -> str:
@@ -122,6 +129,8 @@ class Mark:
         text = f"{occ.title}, due {occ.due_date:%-d %b %Y}: {self.status_label.lower()}"
         if occ.completed_on:
             text += f" on {occ.completed_on:%-d %b %Y}"
+        if self.without_evidence:
+            return f"{text}; done without evidence: {self.without_evidence_reason or 'no reason recorded'}"
         return f"{text}; {self.evidence_count} piece{'s' if self.evidence_count != 1 else ''} of evidence"
 
 
@@ -281,6 +290,10 @@ def _coverage(controls: list[Control], *, period: Period, user, today: datetime.
         .values_list("schedule", "last")
     )
     openable = set(reach.visible(user, Occurrence).filter(**on_strips).values_list("pk", flat=True))
+    reasons = {
+        occ.pk: occ.without_evidence_reason
+        for occ in with_no_evidence_reasons(o for o in occurrences if o.state == "done" and not o.evidence_count)
+    }
     by_schedule = defaultdict(list)
     for occ in occurrences:
         by_schedule[occ.schedule_id].append(occ)
@@ -298,6 +311,7 @@ def _coverage(controls: list[Control], *, period: Period, user, today: datetime.
                 left=period.left(occ.due_date),
                 evidence_count=occ.evidence_count,
                 can_open=occ.pk in openable,
+                without_evidence_reason=reasons.get(occ.pk, ""),
             )
             strip.marks.append(mark)
             strip.summary.add(mark)

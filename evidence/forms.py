@@ -27,6 +27,17 @@ class TaskCompleteForm(CompleteForm):
         label="Evidence links",
         help_text="One address per line (a ticket, a report, a dashboard).",
     )
+    without_evidence = forms.BooleanField(
+        label="Mark done without evidence",
+        required=False,
+        help_text="When there is nothing to attach. The task then shows as done without evidence.",
+    )
+    without_evidence_reason = forms.CharField(
+        label="Why is there no evidence?",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Kept in the task's history, for the auditor.",
+    )
 
     def clean_files(self):
         files = self.cleaned_data["files"]
@@ -47,6 +58,17 @@ class TaskCompleteForm(CompleteForm):
             except forms.ValidationError:
                 raise forms.ValidationError(f"{link} is not a web address (http:// or https://).") from None
         return links
+
+    def clean(self):
+        data = super().clean()
+        reason = (data.get("without_evidence_reason") or "").strip()
+        if data.get("without_evidence") and not reason:
+            self.add_error(
+                "without_evidence_reason", "Say why there is no evidence: the reason is kept for the auditor."
+            )
+        # What the calendar passes to the evidence service (purposes.complete_task): a reason only when asked.
+        data["without_attachments_reason"] = reason if data.get("without_evidence") else ""
+        return data
 
 
 class EvidenceForm(forms.Form):

@@ -304,13 +304,24 @@ def occurrence_complete_with_evidence(
     files: Iterable = (),
     links: Iterable[str] = (),
     now: datetime.datetime | None = None,
+    without_evidence_reason: str = "",
 ):
     """Complete a task with its evidence in one transaction: the files and links are recorded on the task (and
-    count for its control), then the calendar marks it done. If anything fails nothing is kept, files included."""
+    count for its control), then the calendar marks it done. If anything fails nothing is kept, files included.
+
+    A task whose schedule requires evidence is done without any only with `without_evidence_reason`, which its
+    history keeps; it then shows as done without evidence (`calendar.done_without_evidence`)."""
     from isms.maintenance.services import occurrence_complete, occurrence_lock
 
     now = now or timezone.now()
+    files, links = list(files), list(links)
     occ = occurrence_lock(occurrence)
+    record = {}
+    if occ.schedule.evidence_required and not files and not links and not _has_live_evidence(occ):
+        reason = (without_evidence_reason or "").strip()
+        if not reason:
+            raise ValidationError(EVIDENCE_REQUIRED)
+        record["without_evidence"] = reason
     source = {"task link": EvidenceItem.Source.TASK_LINK, "api": EvidenceItem.Source.API}.get(
         via, EvidenceItem.Source.WEB
     )
@@ -324,7 +335,16 @@ def occurrence_complete_with_evidence(
             )
         for url in links:
             evidence_add_link(url=url, by=by, source=source, occurrence=occ, control=control, effective_date=done_on)
-        return occurrence_complete(occurrence=occ, by=by, note=note, via=via, now=now)
+        return occurrence_complete(occurrence=occ, by=by, note=note, via=via, now=now, record=record)
+
+
+EVIDENCE_REQUIRED = (
+    "This task asks for evidence: attach a file or a link, or tick “Mark done without evidence” and say why."
+)
+
+
+def _has_live_evidence(occurrence) -> bool:
+    return EvidenceItem.objects.filter(occurrence=occurrence, deleted_at__isnull=True).exists()
 
 
 @transaction.atomic

@@ -71,6 +71,7 @@ class ScheduleForm(forms.ModelForm):
             "reminder_days_text",
             "grace_days",
             "escalate_to",
+            "evidence_required",
         ]
         widgets = {
             "start_date": DateInput(),
@@ -87,6 +88,8 @@ class ScheduleForm(forms.ModelForm):
             self.initial["recurrence"] = preset
             self.initial["custom_rrule"] = self.instance.rrule if preset == "custom" else ""
             self.initial["reminder_days_text"] = ", ".join(str(d) for d in self.instance.reminder_days)
+        else:
+            self.initial.setdefault("evidence_required", True)  # new activities ask for evidence unless told not to
 
     def clean_reminder_days_text(self):
         return _parse_reminder_days(self.cleaned_data["reminder_days_text"])
@@ -130,6 +133,7 @@ class ScheduleForm(forms.ModelForm):
             reminder_days=d["reminder_days_text"],
             grace_days=d["grace_days"],
             escalate_to=d["escalate_to"],
+            evidence_required=d["evidence_required"],
         )
         return fields
 

@@ -79,6 +79,12 @@ class Schedule(models.Model):
         related_name="escalated_schedules",
         help_text="Who hears when a task is missed; the compliance managers when empty.",
     )
+    evidence_required = models.BooleanField(
+        "evidence required",
+        default=False,
+        help_text="The owner is asked for a file or a link when marking a task done; a task done without one "
+        "needs a reason and shows as done without evidence.",
+    )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

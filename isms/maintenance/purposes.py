@@ -91,6 +91,8 @@ class Attachments:
     form: type  # a subclass of maintenance.forms.CompleteForm with the attachment fields
     template: str
     context: Callable[[object, object], dict]
+    # (occurrences) -> those done without the attachments their schedule requires (Schedule.evidence_required)
+    done_without: Callable[[object], object] | None = None
 
 
 _attachments: list[Attachments] = []
@@ -123,14 +125,31 @@ def attachments_context(user, occurrence) -> dict:
     return {"attachments_template": hook.template, **hook.context(user, occurrence)}
 
 
+def done_without_attachments(occurrences):
+    """Of `occurrences`, those done without the attachments (evidence) their schedule requires."""
+    hook = attachments()
+    if hook is None or hook.done_without is None:
+        return occurrences.none()
+    return hook.done_without(occurrences)
+
+
 def complete_task(*, occurrence, by, data: dict, via: str = "web", now: datetime.datetime | None = None):
     """Complete a task from a page's cleaned completion form: with its attachments through the registered
-    hook, else on its own."""
+    hook, else on its own. `without_attachments_reason` is why a task that requires them has none."""
     files, links = list(data.get("files") or ()), list(data.get("links") or ())
     note = data.get("note", "")
     hook = attachments()
     if hook is not None:
-        return hook.complete(occurrence=occurrence, by=by, note=note, via=via, files=files, links=links, now=now)
+        return hook.complete(
+            occurrence=occurrence,
+            by=by,
+            note=note,
+            via=via,
+            files=files,
+            links=links,
+            now=now,
+            without_evidence_reason=data.get("without_attachments_reason", ""),
+        )
     if files or links:
         raise ValidationError("Attachments cannot be stored here.")
     from .services import occurrence_complete

@@ -114,7 +114,37 @@ def team_digest(today: datetime.date) -> dict:
         "overdue": overdue,
         "by_owner": sorted(by_owner.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))),
         "by_department": sorted(by_department.items(), key=lambda kv: -kv[1]),
+        "done_without_evidence": done_without_evidence_since(today - datetime.timedelta(days=7), today),
     }
+
+
+def done_without_evidence_since(start: datetime.date, today: datetime.date) -> list[Occurrence]:
+    """Tasks done from `start` to yesterday without the evidence their schedule requires (the week a digest
+    covers), each with `without_evidence_reason`; the evidence app decides what counts (purposes hook)."""
+    from . import purposes
+
+    done = Occurrence.objects.select_related("owner", "completed_by").filter(
+        completed_on__gte=start, completed_on__lt=today
+    )
+    return with_no_evidence_reasons(purposes.done_without_attachments(done).order_by("completed_at", "pk"))
+
+
+def with_no_evidence_reasons(occurrences) -> list[Occurrence]:
+    """The tasks as a list, each with `without_evidence_reason`: why its owner marked it done without the
+    evidence it asks for (kept in the completion's history entry), in one query for all of them."""
+    from .models import OccurrenceEvent
+
+    occurrences = list(occurrences)
+    reasons = dict(
+        OccurrenceEvent.objects.filter(
+            occurrence__in=[o.pk for o in occurrences], action=OccurrenceEvent.Action.COMPLETED
+        )
+        .order_by("at", "pk")  # the latest completion wins (a task reopened and done again)
+        .values_list("occurrence_id", "data__without_evidence")
+    )
+    for occ in occurrences:
+        occ.without_evidence_reason = reasons.get(occ.pk) or ""
+    return occurrences
 
 
 def schedule_list(user, today: datetime.date):

@@ -34,6 +34,7 @@ SCHEDULE_FIELDS = (
     "escalate_to",
     "active",
     "purpose",
+    "evidence_required",
 )
 
 
@@ -257,9 +258,11 @@ def occurrence_complete(
     note: str = "",
     via: str = "web",
     now: datetime.datetime | None = None,
+    record: dict | None = None,
 ) -> Occurrence:
     """Mark the task done at server time, with a note. Late if after the due date. Evidence is attached by the
-    evidence app's service, which calls this in the same transaction."""
+    evidence app's service, which calls this in the same transaction; `record` adds to the history entry (the
+    reason a task that asks for evidence was done without it)."""
     now = now or timezone.now()
     occ = occurrence_lock(occurrence)
     occ.state = Occurrence.State.DONE
@@ -269,7 +272,8 @@ def occurrence_complete(
     occ.completion_note = note
     occ.link_version = F("link_version") + 1
     occ.save()
-    _record(occ, OccurrenceEvent.Action.COMPLETED, by, via, note, {"late": occ.completed_on > occ.due_date})
+    data = {"late": occ.completed_on > occ.due_date, **(record or {})}
+    _record(occ, OccurrenceEvent.Action.COMPLETED, by, via, note, data)
     occ.refresh_from_db()
     declared = purposes.purpose_of(occ.schedule)
     if declared is not None and declared.on_completed is not None:

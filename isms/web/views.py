@@ -1,18 +1,23 @@
 """The dashboard, the health check and the error pages."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from evidence.calendar import done_without_evidence
 from isms.foundation import reach
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import ALL, Role
 from isms.maintenance.models import Occurrence
-from isms.maintenance.selectors import calendar_queryset, status_counts
+from isms.maintenance.selectors import calendar_queryset, status_counts, with_no_evidence_reasons
 from isms.organisation.models import Certificate, Organisation
 from isms.organisation.selectors import cycle_timeline
+
+WITHOUT_EVIDENCE_DAYS = 90
 
 
 @role_required(ALL)
@@ -30,6 +35,15 @@ def dashboard(request):
         "counts": status_counts(visible, today),
         "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
         "late": reach.visible(request.user, calendar_queryset()).overdue(today).order_by("due_date")[:8],
+        # Tasks that asked for evidence and were done without it, in the last 90 days, with the reason given.
+        "without_evidence": with_no_evidence_reasons(
+            done_without_evidence(
+                reach.visible(request.user, Occurrence)
+                .select_related("owner", "completed_by")
+                .filter(completed_on__gte=today - datetime.timedelta(days=WITHOUT_EVIDENCE_DAYS))
+            ).order_by("-completed_at")[:8]
+        ),
+        "without_evidence_days": WITHOUT_EVIDENCE_DAYS,
     }
     return render(request, "web/dashboard.html", context)
 
