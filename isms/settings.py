@@ -269,6 +269,23 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 60)
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Posts to the login and the emailed task-link pages, per client address (isms/foundation/ratelimit.py): at
+# most this many in each window, counted in Django's cache (Redis when REDIS_URL is set, so every web process
+# shares the count; otherwise each process counts for itself).
+RATE_LIMIT_REQUESTS = env_int("RATE_LIMIT_REQUESTS", 20)
+RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 60)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "isms",
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "isms.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True

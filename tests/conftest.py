@@ -55,6 +55,15 @@ class Clock:
         self.traveller.shift(datetime.timedelta(**delta))
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the per-address rate limits (isms/foundation/ratelimit.py) count
+    there, and every test client posts from the same address."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def clock():
     """Time stopped at 09:00 local time on FROZEN_TODAY; `clock.today`, `clock.move_to(...)`, `clock.advance(...)`."""

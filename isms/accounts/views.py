@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.utils.decorators import method_decorator
 
 from isms.foundation.permissions import role_required
+from isms.foundation.ratelimit import rate_limited
 from isms.foundation.roles import ALL
 
 
 @method_decorator(login_not_required, name="dispatch")
+@method_decorator(rate_limited("sign-in"), name="dispatch")  # posts per address (RATE_LIMIT_*)
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True

@@ -23,6 +23,7 @@ from isms.foundation import identity, reach
 from isms.foundation.lists import ListPage
 from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
+from isms.foundation.ratelimit import rate_limited
 from isms.foundation.roles import MANAGERS, STAFF
 
 from . import feeds, links, purposes, recurrence, selectors, services
@@ -308,6 +309,7 @@ def _refused(request, refusal: links.LinkRefused):
 
 @never_cache  # a task page: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @login_not_required
+@rate_limited("task-link")  # posts per address (RATE_LIMIT_*), for both task-link pages
 def task_link(request):
     """GET: a page whose script posts the token from the URL fragment. POST: check it, grant this task."""
     if request.method != "POST":
@@ -326,6 +328,7 @@ def task_link(request):
 
 @never_cache  # a task page: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @login_not_required
+@rate_limited("task-link")  # posts per address (RATE_LIMIT_*), for both task-link pages
 def task_link_task(request, pk: int):
     """The one task a link opened: read it, attach evidence, mark it done. Nothing else is reachable."""
     token = request.session.get(SESSION_GRANTS, {}).get(str(pk))
