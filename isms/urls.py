@@ -21,3 +21,8 @@ urlpatterns = [
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ these answer in JSON, as the API does; everywhere else they are the site's error pages.
+handler400 = "evidence.api.errors.bad_request"
+handler404 = "evidence.api.errors.not_found"
+handler500 = "evidence.api.errors.server_error"

@@ -8,7 +8,7 @@ from django.utils import timezone
 from evidence.models import ApiToken
 from isms.foundation.forms import DateInput
 
-from .services import service_accounts
+from .services import MAX_EXPIRY_WORDS, service_accounts, token_latest_expiry_day
 
 
 class TokenForm(forms.Form):
@@ -25,7 +25,8 @@ class TokenForm(forms.Form):
         required=False,
         widget=DateInput(),
         label="Expires after",
-        help_text="The token works until the end of this day. Leave empty for no expiry (not recommended).",
+        help_text=f"The token works until the end of this day, at most {MAX_EXPIRY_WORDS} ahead. Leave empty for no "
+        "expiry (not recommended).",
     )
     acts_as = forms.ModelChoiceField(
         queryset=service_accounts(),
@@ -38,7 +39,9 @@ class TokenForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["expires_on"].initial = timezone.localdate() + datetime.timedelta(days=365)
+        today = timezone.localdate()
+        self.fields["expires_on"].initial = today + datetime.timedelta(days=365)
+        self.fields["expires_on"].widget.attrs.update(min=today.isoformat(), max=token_latest_expiry_day().isoformat())
         if user.is_manager:
             self.fields["acts_as"].queryset = service_accounts().exclude(pk=user.pk)
             self.fields["acts_as"].label_from_instance = lambda u: f"{u} ({u.username})"
@@ -49,6 +52,12 @@ class TokenForm(forms.Form):
         day = self.cleaned_data["expires_on"]
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError("That day is in the past.")
+        latest = token_latest_expiry_day()
+        if day is not None and day > latest:
+            raise forms.ValidationError(
+                f"Choose a day no more than {MAX_EXPIRY_WORDS} ahead ({latest:%-d %B %Y} at the latest); make a new "
+                "token when it ends."
+            )
         return day
 
     def expires_at(self) -> datetime.datetime | None:

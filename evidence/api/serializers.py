@@ -6,11 +6,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import URLValidator
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from controls.models import Control, Requirement
 from evidence.models import EvidenceItem
 from isms.foundation import reach
+from isms.foundation.forms import DATE_BOUNDS, DATE_OUT_OF_BOUNDS, date_in_bounds
 from isms.maintenance.models import Occurrence
 
 WEB_URL = URLValidator(schemes=["http", "https"], message="Enter a web address starting with http:// or https://.")
@@ -23,6 +25,33 @@ class WebURLField(serializers.URLField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators = [v for v in self.validators if not isinstance(v, URLValidator)] + [WEB_URL]
+
+
+class BoundedDateField(serializers.DateField):
+    """A date within 1 January 2000 – 31 December 2100 (as on the web forms); outside them, a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        help_text = kwargs.get("help_text")
+        if help_text:
+            kwargs["help_text"] = f"{help_text} A date {DATE_BOUNDS}."
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not date_in_bounds(day):
+            raise serializers.ValidationError(DATE_OUT_OF_BOUNDS)
+        return day
+
+
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}],
+        "description": "For a link: its address. Empty for files and notes.",
+        "readOnly": True,
+    }
+)
+class _LinkAddressField(serializers.CharField):
+    """A link's address, or an empty string for evidence that is not a link."""
 
 
 def _site_url(name: str, *args) -> str:
@@ -60,12 +89,12 @@ class _EvidenceFields(serializers.Serializer):
     title = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text="Defaults to the file name, the URL or the note."
     )
-    effective_date = serializers.DateField(
+    effective_date = BoundedDateField(
         required=False, allow_null=True, help_text="The date it takes effect, e.g. the scan's date. Default: today."
     )
-    period_start = serializers.DateField(required=False, allow_null=True, help_text="Start of the period it covers.")
-    period_end = serializers.DateField(required=False, allow_null=True, help_text="End of the period it covers.")
-    expires_on = serializers.DateField(
+    period_start = BoundedDateField(required=False, allow_null=True, help_text="Start of the period it covers.")
+    period_end = BoundedDateField(required=False, allow_null=True, help_text="End of the period it covers.")
+    expires_on = BoundedDateField(
         required=False, allow_null=True, help_text="A renewal task is put on the calendar for this date."
     )
 
@@ -131,6 +160,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
     submitted_by = serializers.CharField(
         source="submitted_by.username", read_only=True, allow_null=True, help_text="Username of who submitted it."
     )
+    url = _LinkAddressField(read_only=True)
     api_url = serializers.SerializerMethodField()
     web_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
@@ -267,7 +297,7 @@ class TaskFilterSerializer(serializers.Serializer):
         required=False,
         help_text="Only tasks with this status.",
     )
-    due_before = serializers.DateField(required=False, help_text="Only tasks due on or before this date.")
+    due_before = BoundedDateField(required=False, help_text="Only tasks due on or before this date.")
 
 
 class TaskCompleteSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Callable
 
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -27,6 +28,22 @@ from isms.foundation.roles import STAFF
 def hash_secret(secret: str) -> str:
     """What is stored and looked up: the SHA-256 of the secret, never the secret itself."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+#: A token expires at most this far ahead: a forgotten token stops working on its own, and the date stays a date.
+MAX_EXPIRY_YEARS = 2
+MAX_EXPIRY_WORDS = "two years"
+
+
+def token_latest_expiry_day() -> datetime.date:
+    """The last day a token made today may work until: two years from today."""
+    return timezone.localdate() + relativedelta(years=MAX_EXPIRY_YEARS)
+
+
+def token_latest_expiry() -> datetime.datetime:
+    """The latest moment a token made now may expire: the end of `token_latest_expiry_day()`."""
+    day = token_latest_expiry_day() + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def service_accounts():
@@ -58,6 +75,11 @@ def token_create(
         raise ValidationError(f"Choose one or more scopes from {', '.join(ApiToken.Scope.values)}.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("The expiry is in the past.")
+    if expires_at is not None and expires_at > token_latest_expiry():
+        raise ValidationError(
+            f"Choose an expiry no more than {MAX_EXPIRY_WORDS} ahead ({token_latest_expiry_day():%-d %B %Y} at the "
+            "latest); make a new token when it ends."
+        )
     secret = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,

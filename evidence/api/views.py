@@ -4,14 +4,23 @@ Each view is short: the token's scope (HasScope), then the same reach and role r
 then a serializer and one service call. Writes go through `run_once`, which makes them idempotent under
 an Idempotency-Key and all-or-nothing (no file without its row, no row without its file)."""
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, PermissionDenied
-from rest_framework.parsers import JSONParser
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,7 +37,7 @@ from isms.foundation import reach
 from isms.maintenance.models import Occurrence
 
 from .authentication import HOW_TO, BearerTokenAuthentication
-from .parsers import SafeMultiPartParser
+from .parsers import BoundedJSONParser, SafeMultiPartParser
 from .permissions import HasScope, evidence_write_refusal
 from .serializers import (
     CompletedTaskSerializer,
@@ -51,11 +60,31 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+def _refused_request(exc: SuspiciousOperation) -> Response:
+    """Django's refusals of a request's body (too large, too many fields or files), in the API's JSON and logged
+    where Django logs them (django.security.*)."""
+    logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+        detail = f"The request's fields are larger than {limit // 1024:,} KB together; send a file as a file field."
+        return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        detail = f"The request has too many fields (more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+    elif isinstance(exc, TooManyFilesSent):
+        detail = f"The request has too many files (more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES})."
+    else:
+        detail = "The request could not be read."
+    return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus: domain refusals (Django ValidationError) are 400s with their message, a reused
-    Idempotency-Key is a 422, and a missing token says how to send one."""
+    """DRF's handler, plus: domain refusals (Django ValidationError) are 400s with their message, a body Django
+    refuses (too large, too many fields) a 413 or 400, a reused Idempotency-Key is a 422, and a missing token says
+    how to send one. Always JSON."""
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": " ".join(exc.messages)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        return _refused_request(exc)
     if isinstance(exc, KeyReused):
         return Response({"detail": str(exc)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, NotAuthenticated):
@@ -98,7 +127,7 @@ WRITE_ERRORS = {
 
 class EvidenceCreateView(TokenAPIView):
     required_scopes = (Scope.EVIDENCE_WRITE,)
-    parser_classes = [SafeMultiPartParser, JSONParser]
+    parser_classes = [SafeMultiPartParser, BoundedJSONParser]
 
     @extend_schema(
         operation_id="evidence_create",
@@ -155,16 +184,31 @@ class EvidenceDetailView(TokenAPIView):
         return Response(EvidenceSerializer(item).data)
 
 
+class TaskPages(PageNumberPagination):
+    """50 tasks a page; a page past the last, or not a whole number from 1, is a 404 that says so."""
+
+    invalid_page_message = (
+        "There is no page “{page_number}” of tasks: pages are numbered from 1 to the last one (whose next is null)."
+    )
+
+
 class TaskListView(TokenAPIView, generics.ListAPIView):
     required_scopes = (Scope.TASKS_READ,)
     serializer_class = TaskSerializer
+    pagination_class = TaskPages
 
     @extend_schema(
         operation_id="tasks_list",
         summary="My open tasks",
         description="Open and missed tasks owned by the token's user, soonest first, 50 a page. Needs tasks:read.",
         parameters=[TaskFilterSerializer],
-        responses={200: TaskSerializer(many=True), 400: FIELD_ERRORS, 401: ERROR, 403: ERROR},
+        responses={
+            200: TaskSerializer(many=True),
+            400: FIELD_ERRORS,
+            401: ERROR,
+            403: ERROR,
+            404: OpenApiResponse(ErrorSerializer, description="No such page: `page` is past the last page or below 1."),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -185,7 +229,7 @@ class TaskListView(TokenAPIView, generics.ListAPIView):
 
 class TaskCompleteView(TokenAPIView):
     required_scopes = (Scope.TASKS_WRITE,)
-    parser_classes = [SafeMultiPartParser, JSONParser]
+    parser_classes = [SafeMultiPartParser, BoundedJSONParser]
 
     @extend_schema(
         operation_id="task_complete",

@@ -1,5 +1,7 @@
 """Schemathesis against the OpenAPI schema, in process through the WSGI app, with a manager's token: every
-operation, valid and invalid inputs, and no answer may be a server error. Bounded to a few hundred requests."""
+operation, valid and invalid inputs; no answer may be a server error, and every answer must be what the schema
+says (a documented status code, its content type, a body and headers matching its schema). Bounded to a few
+hundred requests."""
 
 import pytest
 import schemathesis
@@ -8,12 +10,18 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
-from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from evidence.services import evidence_add_note
 from tests.factories import make_control, make_requirement, make_schedule
 
 EXAMPLES = 40  # per operation and mode: 4 operations × 2 modes × 40 ≈ 320 requests, well under a minute
+#: Every check schemathesis has (no server error; a documented status code, content type, body and headers; the
+#: token refused when missing; methods not offered refused; …) but two: that every request the schema allows is
+#: accepted and every other refused. The schema cannot say "one of control, occurrence or requirement" or "a file
+#: whose content matches its name", and does not forbid unknown query parameters, so those two would flag the API's
+#: own rules rather than a mismatch between the schema and the answers.
+EXCLUDED = [positive_data_acceptance, negative_data_rejection]
 
 
 @pytest.fixture
@@ -67,7 +75,7 @@ def test_the_schema_is_public_and_valid_openapi(wsgi_app):
 
 
 @pytest.mark.parametrize("mode", [schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE])
-def test_no_generated_request_causes_a_server_error(wsgi_app, api, compliance, real_ids, mode):
+def test_generated_requests_get_documented_answers_and_no_server_error(wsgi_app, api, compliance, real_ids, mode):
     headers = {"Authorization": f"Bearer {api(compliance).secret}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
     for result in schema.get_all_operations():
@@ -84,6 +92,6 @@ def test_no_generated_request_causes_a_server_error(wsgi_app, api, compliance, r
         def check(case):
             if mode == schemathesis.GenerationMode.POSITIVE:
                 _aim(case, real_ids)
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
 
         check()
