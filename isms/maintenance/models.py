@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from isms.foundation.roles import STAFF
+
 from . import recurrence
 
 
@@ -164,6 +166,10 @@ class Schedule(models.Model):
             raise ValidationError(errors)
 
 
+# isms.foundation.reach.may_own_work, as a query on an occurrence's owner (tests keep the two in step).
+_OWNER_CAN_ACT = Q(owner__is_active=True, owner__role__in=STAFF) & ~Q(owner__email="")
+
+
 class OccurrenceQuerySet(models.QuerySet):
     """Time-based states are computed against `today` so they are never stale."""
 
@@ -182,6 +188,16 @@ class OccurrenceQuerySet(models.QuerySet):
 
     def done(self):
         return self.filter(state=Occurrence.State.DONE)
+
+    def owner_can_act(self):
+        """Tasks whose owner can act on them: the reach rule's `may_own_work` (an active staff member with an
+        email address) asked in SQL, so reminders, lists and digests agree with the link and the API."""
+        return self.filter(_OWNER_CAN_ACT)
+
+    def orphaned(self):
+        """Open or missed tasks whose owner can no longer act on them (deactivated, now an auditor, or without
+        an email address): they need a new owner, and nobody is reminded of them until they have one."""
+        return self.filter(state__in=[Occurrence.State.OPEN, Occurrence.State.MISSED]).exclude(_OWNER_CAN_ACT)
 
     def with_status(self, status: str, today: datetime.date):
         """Filter by the status a person sees (Occurrence.Status)."""

@@ -14,13 +14,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from isms.accounts.models import User
-from isms.foundation.roles import Role
+from isms.foundation.reach import may_own_work
+from isms.foundation.roles import STAFF, Role
 from isms.notices import engine
 from isms.notices.kinds import NoticeKind, register
 from isms.notices.models import Notice
 
 from .links import task_link_url
 from .models import Occurrence
+from .reach import needs_new_owner, why_owner_cannot_act
 from .services import mark_missed
 
 # After downtime, escalations for tasks missed longer ago than this are not sent any more.
@@ -36,6 +38,7 @@ class Slot(TextChoices):
     ASSIGNED = "maintenance.assigned", "Assigned"
     OWNER_DIGEST = "maintenance.owner_digest", "Weekly digest"
     TEAM_DIGEST = "maintenance.team_digest", "Compliance digest"
+    ORPHANED = "maintenance.orphaned", "Needs a new owner"
 
 
 def _team() -> list[User]:
@@ -65,6 +68,7 @@ def plan_reminders(today: datetime.date) -> list[Notice]:
     rows = []
     candidates = (
         Occurrence.objects.open()
+        .owner_can_act()  # a task whose owner cannot act goes to the compliance team instead (plan_orphaned)
         .filter(remind_from__lte=today, due_date__gte=today)
         .select_related("schedule")
         .only("pk", "due_date", "owner_id", "schedule__reminder_days")
@@ -81,7 +85,7 @@ def plan_reminders(today: datetime.date) -> list[Notice]:
 
 
 def plan_overdue(today: datetime.date) -> list[Notice]:
-    candidates = Occurrence.objects.open().filter(due_date__lt=today, grace_until__gte=today)
+    candidates = Occurrence.objects.open().owner_can_act().filter(due_date__lt=today, grace_until__gte=today)
     return [
         _task_notice(f"occ:{pk}:overdue:to:{owner}", Slot.OVERDUE, pk, owner)
         for pk, owner in candidates.values_list("pk", "owner_id").iterator(chunk_size=2000)
@@ -91,17 +95,53 @@ def plan_overdue(today: datetime.date) -> list[Notice]:
 def plan_escalations(today: datetime.date) -> list[Notice]:
     team = None
     rows = []
-    candidates = Occurrence.objects.filter(
-        state=Occurrence.State.MISSED, grace_until__gte=today - ESCALATION_CATCH_UP
-    ).values_list("pk", "schedule__escalate_to_id")
-    for pk, contact in candidates.iterator(chunk_size=2000):
-        if contact:
+    candidates = list(
+        Occurrence.objects.filter(
+            state=Occurrence.State.MISSED, grace_until__gte=today - ESCALATION_CATCH_UP
+        ).values_list("pk", "schedule__escalate_to_id")
+    )
+    contacts = {contact for _, contact in candidates if contact}
+    # A contact who can no longer act (deactivated, now an auditor) is replaced by the compliance team.
+    reachable = set(
+        User.objects.filter(pk__in=contacts, is_active=True, role__in=STAFF)
+        .exclude(email="")
+        .values_list("pk", flat=True)
+    )
+    for pk, contact in candidates:
+        if contact in reachable:
             recipients = [contact]
         else:
             team = team if team is not None else [u.pk for u in _team()]
             recipients = team
         rows += [_task_notice(f"occ:{pk}:escalated:to:{r}", Slot.ESCALATED, pk, r) for r in recipients]
     return rows
+
+
+def _orphaned_key(occurrence_id: int, owner_id: int, recipient_id: int) -> str:
+    return f"occ:{occurrence_id}:orphaned:owner:{owner_id}:to:{recipient_id}"
+
+
+def plan_orphaned(today: datetime.date) -> list[Notice]:
+    """Open tasks whose owner can no longer act, once their reminders would have started: the compliance team is
+    told instead, once per task and owner (the unique key), so that someone gives the task a new owner."""
+    candidates = Occurrence.objects.orphaned().open().filter(remind_from__lte=today).values_list("pk", "owner_id")
+    team = None
+    rows = []
+    for pk, owner in candidates.iterator(chunk_size=2000):
+        team = team if team is not None else [u.pk for u in _team()]
+        rows += [_task_notice(_orphaned_key(pk, owner, r), Slot.ORPHANED, pk, r, owner=owner) for r in team]
+    return rows
+
+
+def notify_orphaned(occurrence: Occurrence) -> list[int]:
+    """Tell the compliance team now that this task's owner can no longer act on it (the owner tried its link).
+    Written once per task and owner, like the scan's: a second try, or the scan later, sends nothing more."""
+    if not needs_new_owner(occurrence):
+        return []
+    pk, owner = occurrence.pk, occurrence.owner_id
+    return engine.notices_create(
+        [_task_notice(_orphaned_key(pk, owner, u.pk), Slot.ORPHANED, pk, u.pk, owner=owner) for u in _team()]
+    )
 
 
 def notify_assigned(occurrence: Occurrence) -> Notice | None:
@@ -119,7 +159,8 @@ def scan(today: datetime.date | None = None, now: datetime.datetime | None = Non
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     missed = mark_missed(today)
-    queued = engine.notices_create(plan_reminders(today) + plan_overdue(today) + plan_escalations(today))
+    planned = plan_reminders(today) + plan_overdue(today) + plan_escalations(today) + plan_orphaned(today)
+    queued = engine.notices_create(planned)
     return {"missed": len(missed), "queued": len(queued)}
 
 
@@ -161,8 +202,20 @@ def _occurrence(notice: Notice) -> Occurrence | None:
 
 
 def _owner_still_has_it(notice: Notice, today: datetime.date) -> bool:
+    """The task is open and still the recipient's, and the reach rule still lets them act on it."""
     occ = _occurrence(notice)
-    return occ is not None and occ.state == Occurrence.State.OPEN and occ.owner_id == notice.recipient_id
+    return (
+        occ is not None
+        and occ.state == Occurrence.State.OPEN
+        and occ.owner_id == notice.recipient_id
+        and may_own_work(occ.owner)
+    )
+
+
+def _still_orphaned(notice: Notice, today: datetime.date) -> bool:
+    """Nobody has given the task a new owner yet, and its owner still cannot act on it."""
+    occ = _occurrence(notice)
+    return occ is not None and occ.owner_id == notice.data.get("owner") and needs_new_owner(occ)
 
 
 def _still_missed(notice: Notice, today: datetime.date) -> bool:
@@ -181,9 +234,14 @@ def _task_context(notice: Notice, today: datetime.date) -> dict:
         "schedule": occ.schedule,
         "days_left": (occ.due_date - today).days,
         "days_late": (today - occ.due_date).days,
-        "task_url": task_link_url(occ) if notice.kind != Slot.ESCALATED else None,
+        "task_url": task_link_url(occ) if notice.kind not in (Slot.ESCALATED, Slot.ORPHANED) else None,
         "detail_url": f"{settings.SITE_URL}{occ_url(occ)}",
     }
+
+
+def _orphaned_context(notice: Notice, today: datetime.date) -> dict:
+    occ = _occurrence(notice)
+    return {**_task_context(notice, today), "why": why_owner_cannot_act(occ.owner)}
 
 
 def _owner_digest_context(notice: Notice, today: datetime.date) -> dict:
@@ -203,6 +261,7 @@ for _slot, _applies, _context in [
     (Slot.OVERDUE, _owner_still_has_it, _task_context),
     (Slot.ASSIGNED, _owner_still_has_it, _task_context),
     (Slot.ESCALATED, _still_missed, _task_context),
+    (Slot.ORPHANED, _still_orphaned, _orphaned_context),
     (Slot.OWNER_DIGEST, None, _owner_digest_context),
     (Slot.TEAM_DIGEST, None, _team_digest_context),
 ]:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
@@ -26,15 +27,20 @@ from isms.foundation.permissions import role_required
 from isms.foundation.ratelimit import rate_limited
 from isms.foundation.roles import MANAGERS, STAFF
 
-from . import feeds, links, purposes, recurrence, selectors, services
+from . import feeds, links, notices, purposes, recurrence, selectors, services
 from .filtersets import ScheduleFilterSet
 from .forms import CalendarFilterForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm
 from .models import CalendarFeed, Occurrence, Schedule, TaskLinkUse
+from .reach import needs_new_owner, why_owner_cannot_act
 from .tables import ScheduleTable
 
 logger = logging.getLogger(__name__)
 
-SESSION_GRANTS = "task_link_grants"
+# The tasks emailed links opened in this browser, by occurrence id: links.grant()'s ids and times, never the
+# token. Each ends when its task is done, when its short life is over, or when the browser signs in as another.
+SESSION_GRANTS = "task_link_open"
+_OLD_SESSION_GRANTS = "task_link_grants"  # raw tokens, kept by earlier versions until the task was done
+MAX_GRANTS = 5
 MY_LATE_SHOWN = 50
 
 
@@ -138,6 +144,8 @@ def occurrence_detail(request, pk: int):
         "subject": purposes.subject_link(occ.schedule),
         "can": reach.may_all(request.user, ["complete", "reassign", "skip", "reopen"], occ),
         "can_see_schedule": reach.may(request.user, "view", occ.schedule),
+        "needs_new_owner": needs_new_owner(occ),
+        "why_owner_cannot_act": why_owner_cannot_act(occ.owner),
         "complete_form": purposes.complete_form()(),
         "reassign_form": ReassignForm(initial={"to": occ.owner_id}),
         "skip_form": SkipForm(),
@@ -304,7 +312,52 @@ def _record_use(request, outcome: str, occurrence=None) -> None:
 
 def _refused(request, refusal: links.LinkRefused):
     _record_use(request, refusal.outcome, refusal.occurrence)
+    if refusal.orphaned:
+        notices.notify_orphaned(refusal.occurrence)  # what the page says is then true: the team is told
     return render(request, "maintenance/task_link_refused.html", {"message": refusal.message}, status=403)
+
+
+def _someone_else(request, occ):
+    """The browser is signed in as another person than the task's owner: the link does not act in the owner's
+    name for them (history and evidence name only who acted); they may open the task from their own calendar."""
+    if not request.user.is_authenticated or request.user.pk == occ.owner_id:
+        return None
+    logger.info("Task link for occurrence %s refused: the browser is signed in as user %s", occ.pk, request.user.pk)
+    _end_grant(request, occ.pk)
+    context = {
+        "message": f"You are signed in as {request.user}; this link is for {occ.owner}. "
+        "Sign out, or open the task from your own calendar.",
+        "signed_in_as": request.user,
+        "occ_url": reverse("maintenance:occurrence", args=[occ.pk]) if reach.may(request.user, "view", occ) else None,
+    }
+    return render(request, "maintenance/task_link_refused.html", context, status=403)
+
+
+def _grants(request) -> dict[str, dict]:
+    """The grants still in their life; anything else (expired, or a token an earlier version kept) is dropped."""
+    request.session.pop(_OLD_SESSION_GRANTS, None)
+    now = timezone.now().timestamp()
+    return {
+        pk: g
+        for pk, g in request.session.get(SESSION_GRANTS, {}).items()
+        if isinstance(g, dict) and now <= g.get("until", 0)
+    }
+
+
+def _keep_grant(request, granted: dict) -> None:
+    grants = _grants(request)
+    grants[str(granted["o"])] = granted
+    newest = sorted(grants.items(), key=lambda kv: kv[1]["until"])[-MAX_GRANTS:]
+    request.session[SESSION_GRANTS] = dict(newest)
+
+
+def _end_grant(request, pk: int) -> None:
+    grants = _grants(request)
+    grants.pop(str(pk), None)
+    if grants:
+        request.session[SESSION_GRANTS] = grants
+    else:
+        request.session.pop(SESSION_GRANTS, None)
 
 
 @never_cache  # a task page: no copy in a browser's or proxy's cache (Cache-Control: no-store)
@@ -314,15 +367,14 @@ def task_link(request):
     """GET: a page whose script posts the token from the URL fragment. POST: check it, grant this task."""
     if request.method != "POST":
         return render(request, "maintenance/task_link_open.html")
-    token = request.POST.get("token", "")
     try:
-        occ = links.resolve(token)
+        occ, granted = links.grant(request.POST.get("token", ""))
     except links.LinkRefused as refusal:
         return _refused(request, refusal)
+    if (other := _someone_else(request, occ)) is not None:
+        return other
     _record_use(request, TaskLinkUse.Outcome.OPENED, occ)
-    grants = request.session.get(SESSION_GRANTS, {})
-    grants[str(occ.pk)] = token
-    request.session[SESSION_GRANTS] = grants
+    _keep_grant(request, granted)
     return redirect("maintenance:task_link_task", occ.pk)
 
 
@@ -331,8 +383,9 @@ def task_link(request):
 @rate_limited("task-link")  # posts per address (RATE_LIMIT_*), for both task-link pages
 def task_link_task(request, pk: int):
     """The one task a link opened: read it, attach evidence, mark it done. Nothing else is reachable."""
-    token = request.session.get(SESSION_GRANTS, {}).get(str(pk))
-    if token is None:
+    request.session.pop(_OLD_SESSION_GRANTS, None)
+    granted = request.session.get(SESSION_GRANTS, {}).get(str(pk))
+    if not isinstance(granted, dict) or granted.get("o") != pk:
         return render(
             request,
             "maintenance/task_link_refused.html",
@@ -340,11 +393,11 @@ def task_link_task(request, pk: int):
             status=403,
         )
     try:
-        occ = links.resolve(token)
+        occ = links.resolve_grant(granted)
     except links.LinkRefused as refusal:
         return _refused(request, refusal)
-    if occ.pk != pk:
-        raise Http404
+    if (other := _someone_else(request, occ)) is not None:
+        return other
     form = purposes.complete_form()(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -353,9 +406,7 @@ def task_link_task(request, pk: int):
             form.add_error(None, exc)
         else:
             _record_use(request, TaskLinkUse.Outcome.COMPLETED, occ)
-            grants = request.session.get(SESSION_GRANTS, {})
-            grants.pop(str(pk), None)
-            request.session[SESSION_GRANTS] = grants
+            _end_grant(request, occ.pk)
             occ.refresh_from_db()
             return render(
                 request,

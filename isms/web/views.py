@@ -35,6 +35,8 @@ def dashboard(request):
         "counts": status_counts(visible, today),
         "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
         "late": reach.visible(request.user, calendar_queryset()).overdue(today).order_by("due_date")[:8],
+        # Open or missed tasks whose owner can no longer act on them: the compliance team reassigns them.
+        "orphaned": reach.visible(request.user, calendar_queryset()).orphaned().order_by("due_date"),
         # Tasks that asked for evidence and were done without it, in the last 90 days, with the reason given.
         "without_evidence": with_no_evidence_reasons(
             done_without_evidence(

@@ -174,6 +174,8 @@ def test_an_expired_link_is_refused(client, clock, occ):
     url = links.task_link_url(occ)
     clock.move_to(NOW + datetime.timedelta(days=settings.TASK_LINK_DAYS - 1))
     assert open_link(client, url).status_code == 302  # still good the day before
+    clock.move_to(NOW + datetime.timedelta(days=settings.TASK_LINK_DAYS, minutes=-1))
+    assert open_link(client, url).status_code == 302  # and a minute before
 
     clock.move_to(NOW + datetime.timedelta(days=settings.TASK_LINK_DAYS, minutes=1))
     refused(open_link(client, url), "expired", "This link has expired.")
@@ -300,8 +302,8 @@ def test_the_token_is_neither_shown_nor_stored(client, occ):
     assert token not in str(dict(client.session.items()))  # the grant ended with the task
 
     assert not [f.name for f in TaskLinkUse._meta.get_fields() if "token" in f.name]
-    # No column of any table holds it. (The open grant lives in Django's signed session data until the task
-    # is done, and leaves it then; the link itself is checked again on every request.)
+    # No column of any table holds it, the session table included (test_task_link_session.py): the session keeps
+    # only which task the link opened and until when, checked again on every request.
     for model in apps.get_models():
         columns = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.CharField | models.TextField)]
         columns += [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
