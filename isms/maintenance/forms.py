@@ -4,11 +4,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from isms.accounts.models import Department, User
+from isms.foundation import reach
 from isms.foundation.forms import DateInput
 from isms.foundation.roles import STAFF
 
 from . import recurrence
-from .models import Kind, Occurrence, Schedule
+from .models import FIRST_YEAR, LAST_YEAR, MAX_GRACE_DAYS, Kind, Occurrence, Schedule
 
 
 def staff_users():
@@ -21,9 +22,19 @@ class CalendarFilterForm(forms.Form):
     kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Occurrence.Status.choices], required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = staff_users()
+        if user is not None:
+            # The owners offered are those of the tasks the reach rule lets `user` see. Someone who does not see
+            # everyone's tasks (a control owner sees only their own) has nobody else to pick: no owner filter.
+            owners = User.objects.filter(pk__in=reach.visible(user, Occurrence).values("owner_id")).order_by(
+                "first_name", "last_name", "username"
+            )
+            self.fields["owner"].queryset = owners
+            if not reach.sees_everything(user):
+                del self.fields["owner"]
+        else:
+            self.fields["owner"].queryset = staff_users()
         for field in self.fields.values():
             field.widget.attrs["class"] = "form-select form-select-sm"
 
@@ -83,6 +94,10 @@ class ScheduleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
         self.fields["escalate_to"].queryset = staff_users()
+        # Hints for the browser; Schedule.clean holds the bounds and says them in its own words.
+        self.fields["grace_days"].widget.attrs.update(min=0, max=MAX_GRACE_DAYS)
+        for name in ("start_date", "end_date"):
+            self.fields[name].widget.attrs.update(min=f"{FIRST_YEAR}-01-01", max=f"{LAST_YEAR}-12-31")
         if self.instance.pk:
             preset = recurrence.preset_of(self.instance.rrule)
             self.initial["recurrence"] = preset

@@ -86,6 +86,22 @@ def status_counts(qs, today: datetime.date) -> dict[str, int]:
     )
 
 
+def month_counts(qs, year: int, month: int, today: datetime.date) -> dict[str, int]:
+    """How the tasks of `qs` due in the month stand today: overdue, missed, due, upcoming and done (one query).
+
+    The month view's badges: they describe the month shown and its filters, not the whole calendar."""
+    first = datetime.date(year, month, 1)
+    last = datetime.date(year, month, calendar.monthrange(year, month)[1])
+    open_ = Q(state=Occurrence.State.OPEN)
+    return qs.filter(due_date__range=(first, last)).aggregate(
+        overdue=Count("pk", filter=open_ & Q(due_date__lt=today)),
+        missed=Count("pk", filter=Q(state=Occurrence.State.MISSED)),
+        due=Count("pk", filter=open_ & Q(remind_from__lte=today, due_date__gte=today)),
+        upcoming=Count("pk", filter=open_ & Q(remind_from__gt=today)),
+        done=Count("pk", filter=Q(state=Occurrence.State.DONE)),
+    )
+
+
 def owner_digest(user, today: datetime.date) -> dict:
     horizon = today + datetime.timedelta(days=settings.DIGEST_UPCOMING_DAYS)
     from .links import task_link_url

@@ -45,7 +45,7 @@ MY_LATE_SHOWN = 50
 
 
 def _filtered(request, today):
-    form = CalendarFilterForm(request.GET or None)
+    form = CalendarFilterForm(request.GET or None, user=request.user)
     qs = reach.visible(request.user, selectors.calendar_queryset())
     return form, selectors.filter_occurrences(qs, today=today, **form.filters())
 
@@ -81,7 +81,8 @@ def month(request):
         "next": nxt,
         "today": today,
         "filter_query": query.urlencode(),
-        "counts": selectors.status_counts(qs, today),
+        "counts": selectors.month_counts(qs, year, mon, today),
+        "filtered": bool(form.filters()),
     }
     return render(request, "maintenance/month.html", context)
 

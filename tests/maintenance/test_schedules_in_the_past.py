@@ -45,9 +45,7 @@ def test_a_one_off_dated_last_week_is_a_task_overdue_at_once(client_as, complian
     response = client_as(compliance).post(reverse("maintenance:schedule_create"), form_data(owner), follow=True)
     occ = Schedule.objects.get().occurrences.get()
     assert occ.due_date == D(2026, 3, 3) and occ.status(TODAY) == "overdue"
-    assert messages_of(response) == [
-        "Schedule created: 1 task on the calendar, due 3 Mar 2026, already overdue."
-    ]
+    assert messages_of(response) == ["Schedule created: 1 task on the calendar, due 3 Mar 2026, already overdue."]
 
 
 @pytest.mark.django_db
