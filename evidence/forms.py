@@ -13,14 +13,15 @@ from isms.maintenance.forms import CompleteForm
 from .coverage import MAX_PERIOD_DAYS
 from .models import EvidenceItem
 from .selectors import LibraryFilters
-from .services import correction_reason_missing, safe_name
+from .services import correction_reason_missing, safe_name, uploads_rejected
 from .validation import UploadRejected, allowed_summary, check_upload
 
 
 class TaskCompleteForm(CompleteForm):
     """Marking a task done with its evidence: files and links recorded on the task (and its control)."""
 
-    files = MultipleFileField(required=False, label="Evidence files")
+    # Empty files reach clean_files, which reports every bad file at once (not only the first).
+    files = MultipleFileField(required=False, label="Evidence files", allow_empty_file=True)
     links = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
@@ -40,13 +41,12 @@ class TaskCompleteForm(CompleteForm):
     )
 
     def clean_files(self):
+        """Every file checked on its content; every bad one reported with its reason, and the good ones named
+        (a browser cannot keep chosen files after the page is sent, so they must be chosen again)."""
         files = self.cleaned_data["files"]
-        limit = settings.EVIDENCE_MAX_UPLOAD_MB * 1024 * 1024
-        for f in files:
-            if f.size == 0:
-                raise forms.ValidationError(f"{f.name} is empty.")
-            if f.size > limit:
-                raise forms.ValidationError(f"{f.name} is larger than {settings.EVIDENCE_MAX_UPLOAD_MB} MB.")
+        problems = uploads_rejected(files)
+        if problems:
+            raise forms.ValidationError(problems)
         return files
 
     def clean_links(self):
@@ -116,7 +116,7 @@ class EvidenceForm(forms.Form):
             try:
                 check_upload(upload, safe_name(upload.name))
             except UploadRejected as exc:
-                raise forms.ValidationError(str(exc)) from None
+                raise forms.ValidationError(f"{exc} Choose the file again, or another one.") from None
         return upload
 
     def clean_url(self):
@@ -146,6 +146,10 @@ class EvidenceForm(forms.Form):
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and end < start:
             self.add_error("period_end", "The period ends before it starts.")
+        upload = data.get("file")
+        if upload and kind == "file" and self.errors and "file" not in self.errors:
+            # The file was fine, but the page comes back without it: a browser never keeps a chosen file.
+            self.add_error("file", f"Choose {safe_name(upload.name)} again: it was fine, but a file cannot be kept.")
         return data
 
     def service_kwargs(self) -> dict:

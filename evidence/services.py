@@ -46,6 +46,26 @@ def safe_name(name: str) -> str:
     return base.lstrip(".")[:255] or "unnamed"
 
 
+def uploads_rejected(files) -> list[str]:
+    """Every refused file with its reason (empty, too large, a kind not accepted), then a line naming the good
+    ones to choose again (a browser cannot keep chosen files after the page is sent); empty if all are fine."""
+    problems, fine = [], []
+    for upload in files:
+        name = safe_name(upload.name)
+        try:
+            check_upload(upload, name)
+        except UploadRejected as exc:
+            problems.append(str(exc))
+        else:
+            fine.append(name)
+    if not problems:
+        return []
+    again = "Nothing was recorded: choose the files again"
+    if fine:
+        again += f": {', '.join(fine)} {'was' if len(fine) == 1 else 'were'} fine"
+    return [*problems, f"{again}."]
+
+
 def _common(
     by,
     source,
@@ -326,6 +346,9 @@ def occurrence_complete_with_evidence(
         via, EvidenceItem.Source.WEB
     )
     control = control_of(occ)
+    problems = uploads_rejected(files)
+    if problems:
+        raise ValidationError(problems)  # every bad file at once, before anything is stored
     with files_removed_on_error():
         # Evidence from a task takes effect on the day the task was done.
         done_on = timezone.localdate(now)
