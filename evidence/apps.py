@@ -7,4 +7,4 @@ class EvidenceConfig(AppConfig):
     name = "evidence"
 
     def ready(self) -> None:
-        from . import calendar, reach  # noqa: F401 - registers the calendar hooks and the reach rules
+        from . import calendar, notices, reach  # noqa: F401 - registers the calendar hooks, notice kind, reach rules

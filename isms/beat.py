@@ -30,6 +30,13 @@ BEAT_SCHEDULE: dict = {
         "task": "evidence.prune_idempotency_records",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Stored evidence: remove files an interrupted upload left with no record (older than a day), and re-hash a
+    # share of the files against their recorded SHA-256 (EVIDENCE_VERIFY_MAX_FILES a night, every file in turn);
+    # the compliance team is told once of each file that changed or went missing.
+    "verify-evidence-storage": {
+        "task": "evidence.verify_storage",
+        "schedule": crontab(hour=3, minute=45),
+    },
     # Monday morning: each owner's open and upcoming work; the compliance team's overdue list.
     "weekly-digests": {
         "task": "maintenance.weekly_digests",

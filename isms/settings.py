@@ -324,6 +324,8 @@ TASK_LINK_DAYS = env_int("TASK_LINK_DAYS", 45)  # how long an emailed task link 
 NOTICE_SCAN_SECONDS = env_int("NOTICE_SCAN_SECONDS", 60)  # how often beat looks for notices to send
 DIGEST_UPCOMING_DAYS = env_int("DIGEST_UPCOMING_DAYS", 28)  # how far ahead the weekly digest looks
 EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)  # largest evidence file accepted
+# Stored files re-hashed a night by the storage check (evidence_storage_verify); all are checked in turn.
+EVIDENCE_VERIFY_MAX_FILES = env_int("EVIDENCE_VERIFY_MAX_FILES", 500)
 
 # The evidence API (evidence/api/, docs/api.md): bearer tokens only, JSON only. Browser sessions are not
 # accepted, so the API needs no CSRF token; the schema and its docs page are public (they hold no data).
