@@ -13,7 +13,8 @@ class ControlForm(forms.ModelForm):
     requirements = forms.ModelMultipleChoiceField(
         queryset=Requirement.objects.filter(retired=False).select_related("framework"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 12}),
+        # controls/static/controls/picker.js adds a search box over the list (catalogues have 100+ requirements).
+        widget=forms.SelectMultiple(attrs={"size": 12, "data-picker": "Search requirements by number or words"}),
         help_text="Every requirement this control satisfies, in any framework; its evidence counts for each.",
     )
 
