@@ -1,7 +1,9 @@
 """The demo calendar: the recurring activities from the source articles, with a year of history.
 
 Past occurrences get a realistic record — mostly done on time, some late, one overdue, one missed — so
-every view has something to show. Idempotent: a second run finds the schedules and history in place."""
+every view has something to show, and the notices of the last two weeks are planned day by day, so the mail
+outbox shows every kind (reminder, overdue, escalation, assignment, both digests). Idempotent: a second run
+finds the schedules, history and notices in place."""
 
 import datetime
 import hashlib
@@ -13,8 +15,8 @@ from django.utils import timezone
 from isms.accounts.models import Department, User
 from isms.foundation.roles import Role
 
-from . import purposes, services
-from .models import Kind, Occurrence, Schedule
+from . import notices, purposes, services
+from .models import Kind, Occurrence, OccurrenceEvent, Schedule
 
 EXTRA_OWNERS = [
     ("hannah", "Hannah", "Hughes", "HR"),
@@ -165,7 +167,30 @@ def load(*, users: dict[str, User], today: datetime.date) -> None:
         schedule = services.schedule_save(schedule=schedule, by=users["compliance"], today=today, **spec)
         services.schedule_materialise(schedule=schedule, today=today, since=schedule.start_date)
         _history(schedule, today)
-    services.mark_missed(today)
+    _notices(people, users["compliance"], today)
+
+
+# The demo's notices are planned as beat would have planned them over these last days, so that every kind shows.
+NOTICE_DAYS = 14
+
+
+def _notices(people: dict[str, User], by: User, today: datetime.date) -> None:
+    """Every kind of notice the calendar sends, written by the real planning functions on the days they would
+    have been due: beat's scan for each of the last NOTICE_DAYS days (reminders, overdue notices, the tasks
+    missed on that day and their escalation, which a single scan today would leave out as too old to catch up
+    on), one reassignment (the new owner is told) and this week's digests. Notices already written are not
+    written again, so loading twice sends nothing twice; the worker sends them once the demo is loaded."""
+    for offset in range(NOTICE_DAYS, -1, -1):
+        day = today - datetime.timedelta(days=offset)
+        notices.scan(today=day, now=timezone.make_aware(datetime.datetime.combine(day, datetime.time(7))))
+    handover = Occurrence.objects.filter(
+        schedule__title="Renew the penetration test contract", state=Occurrence.State.OPEN
+    ).first()
+    if handover is not None and not handover.events.filter(action=OccurrenceEvent.Action.REASSIGNED).exists():
+        services.occurrence_reassign(
+            occurrence=handover, to=people["leo"], by=by, note="Legal negotiates the contract this year."
+        )
+    notices.plan_digests(today)
 
 
 def _history(schedule: Schedule, today: datetime.date) -> None:
