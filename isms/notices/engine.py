@@ -4,15 +4,30 @@
 their delivery when it commits. `deliver()` claims a row with a conditional update before sending (only one
 claimant wins) and marks it sent only when the mail server accepted it; a failed send keeps the claim for a
 growing pause (`retry_pause`) and `requeue_stale()` (beat, every minute) queues it again, as it does any notice
-whose queued delivery was lost, so none is lost and an outage does not flood the queue."""
+whose queued delivery was lost, so none is lost and an outage does not flood the queue.
+
+What "sent once" means: right before the email is handed to the mail server, `handed_at` is committed. A worker
+that dies after the server accepted the email but before `sent_at` is written leaves the notice *in doubt*
+(`Notice.objects.in_doubt()`). When its claim is over (CLAIM, a few minutes) it is sent again, with the same
+`Message-ID` (`notice_message_id`), and `unconfirmed_sends` counts the repeat: at least once, never lost, a repeat
+collapsible by mail clients and always on record. Not sending it again would lose every notice whose worker died
+before the server had it, which is the more likely case; a reminder that never comes is worse than one that
+comes twice with the same Message-ID."""
 
 import datetime
+import hashlib
 import logging
+import re
+import smtplib
+import socket
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, PositiveIntegerField, Q, When
 from django.utils import timezone
 
 from isms.foundation.emails import build_email
@@ -22,7 +37,12 @@ from .models import Notice
 
 log = logging.getLogger(__name__)
 
-CLAIM = datetime.timedelta(minutes=10)
+# How long a worker holds a notice while it sends it; after a crash the notice is free again this soon. Each wait on
+# the mail server is bounded by SEND_TIMEOUT, so a send (some eight waits) ends well within its claim.
+CLAIM = datetime.timedelta(minutes=3)
+SEND_TIMEOUT = 20  # seconds
+# Errors in which the mail server (or the network) said no before taking the email: it was certainly not sent.
+REFUSED = (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused, ConnectionRefusedError, socket.gaierror)
 # Unsent notices older than this are queued again (lost enqueue, crashed worker).
 REQUEUE_AFTER = datetime.timedelta(minutes=5)
 BATCH = 1000
@@ -95,11 +115,12 @@ def notices_create(rows: Iterable[Notice]) -> list[int]:
 
 
 def requeue_stale(now: datetime.datetime | None = None) -> list[int]:
-    """Queue again the unsent notices nobody holds a claim on, older than REQUEUE_AFTER."""
+    """Queue again the unsent notices nobody holds a claim on: at once when a claim ran out (a crashed worker,
+    a retry pause over), after REQUEUE_AFTER when none was ever taken (its queued delivery may only be slow)."""
     now = now or timezone.now()
     ids = list(
-        Notice.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True, created_at__lt=now - REQUEUE_AFTER)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        Notice.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True)
+        .filter(Q(claimed_until__isnull=True, created_at__lt=now - REQUEUE_AFTER) | Q(claimed_until__lt=now))
         .values_list("pk", flat=True)[:5000]
     )
     if ids:
@@ -112,41 +133,82 @@ def retry_pause(attempts: int) -> datetime.timedelta:
     return min(datetime.timedelta(minutes=5) * 2 ** (attempts - 1), datetime.timedelta(hours=6))
 
 
+def notice_message_id(notice: Notice) -> str:
+    """The notice's Message-ID: the same on every attempt (a repeat collapses in mail clients), different for
+    another notice and for another installation with the same keys. A digest: keys hold characters a Message-ID
+    may not."""
+    digest = hashlib.sha256(f"{settings.SITE_URL}\n{notice.key}".encode()).hexdigest()[:40]
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", host):
+        host = "isms.invalid"
+    return f"<notice.{digest}@{host}>"
+
+
 def build_notice_email(notice: Notice, today: datetime.date):
+    """The notice's email, with its own Message-ID, on a connection whose every wait is bounded."""
     kind = kind_of(notice.kind)
     context = {"notice": notice, "recipient": notice.recipient, "today": today, **kind.context(notice, today)}
-    return build_email(kind.template, [notice.recipient.email], context)
+    message = build_email(kind.template, [notice.recipient.email], context)
+    message.extra_headers["Message-ID"] = notice_message_id(notice)
+    timeout = min(getattr(settings, "EMAIL_TIMEOUT", None) or SEND_TIMEOUT, SEND_TIMEOUT)
+    message.connection = get_connection(timeout=timeout)
+    return message
 
 
 def deliver(notice_id: int, now: datetime.datetime | None = None) -> str:
-    """Send one notice if nobody else is sending it and it was not sent. Returns what happened."""
+    """Send one notice if nobody else is sending it and it was not sent. Returns what happened.
+
+    Runs outside any transaction (as a Celery task does), so the hand-over is committed before the send."""
     now = now or timezone.now()
+    claim = now + CLAIM
     claimed = (
         Notice.objects.filter(pk=notice_id, sent_at__isnull=True, cancelled_at__isnull=True)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + CLAIM)
+        .update(claimed_until=claim)
     )
     if claimed != 1:
         return "skipped"
     notice = Notice.objects.select_related("recipient").get(pk=notice_id)
+    mine = Notice.objects.filter(pk=notice_id, claimed_until=claim, sent_at__isnull=True)  # still our claim
     today = timezone.localdate(now)
     recipient = notice.recipient
     if not (recipient.is_active and recipient.email) or not kind_of(notice.kind).still_applies(notice, today):
-        Notice.objects.filter(pk=notice_id).update(cancelled_at=now, claimed_until=None)
+        mine.update(cancelled_at=now, claimed_until=None)
         return "cancelled"
+    message = build_notice_email(notice, today)
+    # The hand-over, committed before the server is asked. Only while the claim is still ours: a worker that
+    # stalled past its claim sends nothing once another has taken over. A previous hand-over with no answer
+    # recorded makes this a possible repeat, counted.
+    handed = mine.update(
+        handed_at=now,
+        attempts=F("attempts") + 1,
+        unconfirmed_sends=F("unconfirmed_sends")
+        + Case(When(handed_at__isnull=False, then=1), default=0, output_field=PositiveIntegerField()),
+    )
+    if handed != 1:
+        return "skipped"
+    if notice.handed_at:
+        log.warning(
+            "Notice %s was handed to the mail server at %s with no answer recorded; sending it again with the same "
+            "Message-ID",
+            notice.key,
+            notice.handed_at,
+        )
+    attempts = notice.attempts + 1
     try:
-        build_notice_email(notice, today).send()
+        message.send()
     except Exception as exc:  # noqa: BLE001 - any mail failure: keep the notice, try again later
-        attempts = notice.attempts + 1
-        # Hold the claim for a growing pause; requeue_stale() queues it again once the pause is over.
-        Notice.objects.filter(pk=notice_id).update(
+        # Hold the claim for a growing pause; requeue_stale() queues it again once the pause is over. Refused: the
+        # server does not have it. Anything else (a timeout, a dropped connection) may have come after it took
+        # the email, so the notice stays in doubt and a repeat is counted.
+        refused = isinstance(exc, REFUSED)
+        mine.update(
             claimed_until=now + retry_pause(attempts),
-            attempts=attempts,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            **({"handed_at": None} if refused else {}),
         )
         log.warning("Sending notice %s failed (attempt %s), will retry: %s", notice.key, attempts, exc)
         return "failed"
-    Notice.objects.filter(pk=notice_id).update(
-        sent_at=timezone.now(), claimed_until=None, attempts=notice.attempts + 1, last_error=""
-    )
+    # Accepted: recorded even if a stalled claim ran out meanwhile (the server has it either way).
+    Notice.objects.filter(pk=notice_id).update(sent_at=timezone.now(), claimed_until=None, last_error="")
     return "sent"
