@@ -19,4 +19,5 @@ RUN SECRET_KEY=build-only-not-secret ISMS_DATA_DIR=/tmp/build python manage.py c
 USER isms
 ENV ISMS_DATA_DIR=/data MEDIA_ROOT=/data/media
 EXPOSE 8000
-CMD ["gunicorn", "isms.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Bind, workers and an access log with secrets hidden: deploy/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "isms.wsgi:application"]

@@ -61,3 +61,13 @@ def test_posts_to_an_opened_task_share_the_limit(client, clock, db):
     for _ in range(5):
         client.post(reverse("maintenance:task_link"), {"token": "forged"})
     assert_told_to_wait(client.post(reverse("maintenance:task_link_task", args=[1]), {}))
+
+
+def test_behind_the_proxy_each_client_counts_for_itself(client, clock, db, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    url = reverse("maintenance:task_link")
+    proxied = {"REMOTE_ADDR": "172.18.0.5", "HTTP_X_FORWARDED_PROTO": "https"}
+    for _ in range(5):
+        client.post(url, {"token": "forged"}, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxied)
+    assert_told_to_wait(client.post(url, {"token": "forged"}, HTTP_X_FORWARDED_FOR="203.0.113.7", **proxied))
+    assert client.post(url, {"token": "forged"}, HTTP_X_FORWARDED_FOR="198.51.100.2", **proxied).status_code != 429
