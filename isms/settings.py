@@ -6,6 +6,7 @@ all kept in the data directory (var/). Production (DEBUG unset) refuses to start
 and turns on the deployment security settings that `manage.py check --deploy` looks for.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -22,6 +23,18 @@ DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(env_str("ISMS_DATA_DIR") or BASE_DIR / "var").resolve()
 
 
+def _private_data_dir() -> None:
+    """Make the data directory readable by its owner only (0700), also one an older version made open: it holds
+    mail with live task links, evidence, the secret key and the database. `make run` adds umask 077 (runstack)."""
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if DATA_DIR.stat().st_uid == os.getuid():
+        DATA_DIR.chmod(0o700)
+
+
+if DEBUG:
+    _private_data_dir()
+
+
 def _secret_key() -> str:
     key = env_str("SECRET_KEY")
     if key:
@@ -32,7 +45,7 @@ def _secret_key() -> str:
             "for example: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     # Development: generate once and keep it in the data directory so sessions survive restarts.
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _private_data_dir()
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))

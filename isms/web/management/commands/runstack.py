@@ -29,7 +29,10 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("runstack is for development: set DEBUG=1 (make run does).")
         port = options["port"]
-        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        # Everything written from here on, by this process and the web, worker and beat it starts (mail with live
+        # task links, evidence, the database), is readable by its owner only.
+        os.umask(0o077)
+        settings.DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = self._lock()
         if _port_taken(port):
             raise CommandError(f"Port {port} on 127.0.0.1 is already in use. Free it or run: PORT=8001 make run")
