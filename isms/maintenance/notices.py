@@ -9,7 +9,7 @@ engine, what each email says and when it no longer applies (a reminder for a tas
 import datetime
 
 from django.conf import settings
-from django.db.models import Q, TextChoices
+from django.db.models import OuterRef, Q, Subquery, TextChoices
 from django.urls import reverse
 from django.utils import timezone
 
@@ -64,9 +64,31 @@ def _task_notice(key: str, slot: str, occurrence_id: int, recipient_id: int, **d
     )
 
 
+def _assigned_on(occurrence: Occurrence) -> datetime.date | None:
+    """The day the task's current owner was told it is theirs (the `assigned_at` annotation), if they were."""
+    at = getattr(occurrence, "assigned_at", None)
+    return timezone.localdate(at) if at else None
+
+
+def _with_assignment(qs):
+    """Annotate when the current owner's "assigned" notice was written: that email counts as the reminder (or
+    overdue notice) whose day had come when it was sent, so a new owner is not emailed twice within a minute."""
+    latest = (
+        Notice.objects.filter(
+            kind=Slot.ASSIGNED,
+            subject_type_id=_occurrence_type_id(),
+            subject_id=OuterRef("pk"),
+            recipient_id=OuterRef("owner_id"),
+        )
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    return qs.annotate(assigned_at=Subquery(latest))
+
+
 def plan_reminders(today: datetime.date) -> list[Notice]:
     rows = []
-    candidates = (
+    candidates = _with_assignment(
         Occurrence.objects.open()
         .owner_can_act()  # a task whose owner cannot act goes to the compliance team instead (plan_orphaned)
         .filter(remind_from__lte=today, due_date__gte=today)
@@ -79,16 +101,23 @@ def plan_reminders(today: datetime.date) -> list[Notice]:
         if not reached:
             continue
         n = min(reached)  # the most recent reminder whose day has come; older missed ones are not sent
+        assigned = _assigned_on(occ)
+        if assigned and assigned >= occ.due_date - datetime.timedelta(days=n):
+            continue  # the owner was given the task since this reminder's day: the assignment email said it
         key = f"occ:{occ.pk}:remind:{n}:to:{occ.owner_id}"
         rows.append(_task_notice(key, Slot.REMINDER, occ.pk, occ.owner_id, days_before=n))
     return rows
 
 
 def plan_overdue(today: datetime.date) -> list[Notice]:
-    candidates = Occurrence.objects.open().owner_can_act().filter(due_date__lt=today, grace_until__gte=today)
+    candidates = _with_assignment(
+        Occurrence.objects.open().owner_can_act().filter(due_date__lt=today, grace_until__gte=today)
+    ).only("pk", "due_date", "owner_id")
     return [
-        _task_notice(f"occ:{pk}:overdue:to:{owner}", Slot.OVERDUE, pk, owner)
-        for pk, owner in candidates.values_list("pk", "owner_id").iterator(chunk_size=2000)
+        _task_notice(f"occ:{occ.pk}:overdue:to:{occ.owner_id}", Slot.OVERDUE, occ.pk, occ.owner_id)
+        for occ in candidates.iterator(chunk_size=2000)
+        # An owner given the task once it was late was told so by the assignment email.
+        if not ((assigned := _assigned_on(occ)) and assigned > occ.due_date)
     ]
 
 
@@ -178,7 +207,7 @@ def plan_digests(today: datetime.date | None = None) -> list[int]:
         Occurrence.objects.filter(
             Q(state=Occurrence.State.OPEN, due_date__lte=horizon) | Q(state=Occurrence.State.MISSED)
         )
-        .filter(owner__is_active=True)
+        .owner_can_act()
         .values_list("owner_id", flat=True)
         .distinct()
     )
@@ -210,6 +239,17 @@ def _owner_still_has_it(notice: Notice, today: datetime.date) -> bool:
         and occ.owner_id == notice.recipient_id
         and may_own_work(occ.owner)
     )
+
+
+def _assignee_still_has_it(notice: Notice, today: datetime.date) -> bool:
+    """A reassigned task, open or missed (a missed task still needs doing), is still the recipient's to act on."""
+    occ = _occurrence(notice)
+    return occ is not None and occ.is_actionable and occ.owner_id == notice.recipient_id and may_own_work(occ.owner)
+
+
+def _recipient_can_act(notice: Notice, today: datetime.date) -> bool:
+    """An owner's digest is for someone who can still act on their tasks (its links would refuse otherwise)."""
+    return may_own_work(notice.recipient)
 
 
 def _still_orphaned(notice: Notice, today: datetime.date) -> bool:
@@ -259,10 +299,10 @@ def _team_digest_context(notice: Notice, today: datetime.date) -> dict:
 for _slot, _applies, _context in [
     (Slot.REMINDER, _owner_still_has_it, _task_context),
     (Slot.OVERDUE, _owner_still_has_it, _task_context),
-    (Slot.ASSIGNED, _owner_still_has_it, _task_context),
+    (Slot.ASSIGNED, _assignee_still_has_it, _task_context),
     (Slot.ESCALATED, _still_missed, _task_context),
     (Slot.ORPHANED, _still_orphaned, _orphaned_context),
-    (Slot.OWNER_DIGEST, None, _owner_digest_context),
+    (Slot.OWNER_DIGEST, _recipient_can_act, _owner_digest_context),
     (Slot.TEAM_DIGEST, None, _team_digest_context),
 ]:
     _name = _slot.value.split(".", 1)[1]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 
 from .models import Occurrence
 
@@ -115,19 +116,34 @@ def owner_digest(user, today: datetime.date) -> dict:
     for occ in mine:
         occ.task_url = task_link_url(occ)
         occ.status_now = occ.status_label(today)
-    late = [o for o in mine if o.due_date < today]
-    return {"late": late, "coming": [o for o in mine if o.due_date >= today], "horizon": horizon}
+    return {
+        "late": [o for o in mine if o.due_date < today],
+        "due_today": [o for o in mine if o.due_date == today],
+        "coming": [o for o in mine if o.due_date > today],
+        "horizon": horizon,
+    }
 
 
 def team_digest(today: datetime.date) -> dict:
-    overdue = list(calendar_queryset().overdue(today).order_by("owner__last_name", "due_date"))
+    """The compliance team's week: late work by owner and department, each task overdue (past its due date) or
+    missed (past its grace period) and linked to its page; tasks that need a new owner; work done without the
+    evidence it asks for."""
+    site = settings.SITE_URL
+    late = list(calendar_queryset().overdue(today).order_by("owner__last_name", "due_date"))
+    orphaned = list(calendar_queryset().orphaned().order_by("due_date", "pk"))
     by_owner = defaultdict(list)
     by_department = defaultdict(int)
-    for occ in overdue:
+    for occ in late + orphaned:
+        occ.status_now = occ.status_label(today).lower()
+        occ.page_url = f"{site}{reverse('maintenance:occurrence', args=[occ.pk])}"
+    for occ in late:
         by_owner[occ.owner].append(occ)
         by_department[occ.department.name if occ.department else "No department"] += 1
     return {
-        "overdue": overdue,
+        "late": late,
+        "overdue": [o for o in late if o.state == Occurrence.State.OPEN],
+        "missed": [o for o in late if o.state == Occurrence.State.MISSED],
+        "orphaned": orphaned,
         "by_owner": sorted(by_owner.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))),
         "by_department": sorted(by_department.items(), key=lambda kv: -kv[1]),
         "done_without_evidence": done_without_evidence_since(today - datetime.timedelta(days=7), today),
