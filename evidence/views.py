@@ -24,8 +24,6 @@ from .forms import DeleteForm, EvidenceForm, LibraryFilterForm, PeriodForm
 from .models import EvidenceItem
 from .services import control_of, evidence_add_file, evidence_add_link, evidence_add_note, evidence_delete
 
-ADDERS = MANAGERS | {Role.OWNER}
-
 
 @never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
@@ -124,7 +122,7 @@ def _target_url(targets: dict) -> str | None:
     return None
 
 
-@role_required(ADDERS)
+@role_required(STAFF)  # who may add to what is the reach rule's answer (a viewer may own a task)
 def create(request, target: str, pk: int):
     targets = _target(request, target, pk)
     subject = targets.get("occurrence") or targets.get("control") or targets.get("requirement")
@@ -144,7 +142,7 @@ def create(request, target: str, pk: int):
     )
 
 
-@role_required(ADDERS)
+@role_required(STAFF)  # the reach rule decides who may correct this item
 def correct(request, pk: int):
     """A correction is a new version linked to the old one; the old one stays readable but no longer counts."""
     item = _item_for(request, pk)

@@ -20,16 +20,19 @@ class ScheduleFilterSet(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(
         label="Department", queryset=Department.objects.all(), empty_label="Any department"
     )
-    active = django_filters.TypedChoiceFilter(
+    active = django_filters.ChoiceFilter(
         label="State",
-        choices=[(True, "Active"), (False, "No longer active")],
-        coerce=lambda value: value in (True, "True"),
+        choices=[("yes", "Active"), ("no", "No longer active")],
         empty_label="Active or not",
+        method="by_state",
     )
 
     class Meta:
         model = Schedule
         fields = ["q", "kind", "owner", "department", "active"]
+
+    def by_state(self, queryset: QuerySet[Schedule], name: str, value: str) -> QuerySet[Schedule]:
+        return queryset.filter(active=value == "yes") if value else queryset
 
     def search(self, queryset: QuerySet[Schedule], name: str, value: str) -> QuerySet[Schedule]:
         value = value.strip()

@@ -7,7 +7,10 @@ administrators delete. Auditors have their portal only (no engagement here: an o
 from isms.foundation.roles import MANAGERS, STAFF, Role
 from tests.matrix import DENIED, HIDDEN, LOGIN, PUBLIC, Entry, status
 
-ADDERS = MANAGERS | {Role.OWNER}
+# Adding and correcting: any staff member reaches the page; the reach rule then allows the task's or control's
+# owner and the compliance team (a viewer who owns a task adds its evidence; on others' objects: 403).
+ADDERS = STAFF
+VIEWER_REFUSED = {"viewer": DENIED}
 # The API answers an auditor's token, like no token at all, with 401: it is for the staff only.
 API = {"api": True, "refused": LOGIN}
 
@@ -19,20 +22,39 @@ MATRIX: list[Entry] = [
     Entry("evidence:detail", STAFF, owned="evidence"),
     Entry("evidence:detail", STAFF, owned="control_evidence"),
     Entry("evidence:download", STAFF, owned="evidence"),
-    Entry("evidence:correct", ADDERS, owned="evidence"),
-    Entry("evidence:correct", ADDERS, owned="control_evidence"),
+    Entry("evidence:correct", ADDERS, owned="evidence", expect=VIEWER_REFUSED),
+    Entry("evidence:correct", ADDERS, owned="control_evidence", expect=VIEWER_REFUSED),
     Entry("evidence:delete", frozenset({Role.ADMIN}), owned="evidence"),
     # Adding evidence: to a task (another owner's task is not visible: 404), to a control or a requirement
     # (visible to all staff; another owner's is refused: 403).
-    Entry("evidence:create", ADDERS, owned="occurrence", kwargs=lambda occ: {"target": "occurrence", "pk": occ.pk}),
     Entry(
-        "evidence:create", ADDERS, owned="control", on_others=DENIED, kwargs=lambda c: {"target": "control", "pk": c.pk}
+        "evidence:create",
+        ADDERS,
+        owned="occurrence",
+        expect=VIEWER_REFUSED,
+        kwargs=lambda occ: {"target": "occurrence", "pk": occ.pk},
+    ),
+    Entry(
+        "evidence:create",
+        STAFF,
+        obj="viewer_task",
+        expect={"owner": HIDDEN, "other_owner": HIDDEN},
+        kwargs=lambda occ: {"target": "occurrence", "pk": occ.pk},
+    ),
+    Entry(
+        "evidence:create",
+        ADDERS,
+        owned="control",
+        on_others=DENIED,
+        expect=VIEWER_REFUSED,
+        kwargs=lambda c: {"target": "control", "pk": c.pk},
     ),
     Entry(
         "evidence:create",
         ADDERS,
         owned="requirement",
         on_others=DENIED,
+        expect=VIEWER_REFUSED,
         kwargs=lambda r: {"target": "requirement", "pk": r.pk},
     ),
     # Coverage: an owner sees their own control's, and a requirement's if one of their controls maps to it;

@@ -113,3 +113,20 @@ def test_two_purposes_of_one_subject_are_two_schedules(owner, compliance):
     assert moved.pk == action.pk
     assert list(moved.occurrences.values_list("due_date", flat=True)) == [START + datetime.timedelta(days=7)]
     assert list(check.occurrences.values_list("due_date", flat=True)) == [START]
+
+
+@pytest.mark.django_db
+def test_the_schedules_list_filters_by_state_in_words(client_as, compliance, owner):
+    from django.urls import reverse
+
+    save(owner, title="Weekly log review")
+    retired = save(owner, title="Old firewall review")
+    retired.active = False
+    retired.save(update_fields=["active"])
+    client = client_as(compliance)
+    page = client.get(reverse("maintenance:schedules"))
+    assert page.status_code == 200 and "No longer active" in page.content.decode()
+    active_only = client.get(reverse("maintenance:schedules"), {"active": "yes"}).content.decode()
+    assert "Weekly log review" in active_only and "Old firewall review" not in active_only
+    csv = client.get(reverse("maintenance:schedules"), {"active": "no", "export": "csv"}).content.decode()
+    assert "Old firewall review" in csv and "Weekly log review" not in csv and ",No" in csv
