@@ -35,13 +35,13 @@ class Kind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-def default_reminder_days() -> list[int]:
-    return [14, 3, 1]
 # Bounds of a schedule's numbers and dates (Schedule.clean): beyond them a date cannot be worked out.
 MAX_GRACE_DAYS = 365
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
+def default_reminder_days() -> list[int]:
+    return [14, 3, 1]
 
 
 class Schedule(models.Model):
