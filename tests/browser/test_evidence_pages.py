@@ -3,6 +3,7 @@ organisation. Screenshots go to test-artifacts/screenshots/ for a person to look
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from playwright.sync_api import expect
 
 from controls.models import Control, Requirement
 from evidence.models import EvidenceItem
@@ -82,7 +83,10 @@ def test_coverage_strip_library_and_detail(live_server, page, screenshot, sign_i
 
     page.get_by_role("link", name="Add a corrected version").click()
     file_input, note_input = page.locator("#id_file"), page.locator("#id_note")
-    assert file_input.is_visible() and not note_input.is_visible()
+    # expect() waits for the page's script to have run (a loaded machine may be slower than the click).
+    expect(file_input).to_be_visible()
+    expect(note_input).to_be_hidden()
     page.get_by_role("radio", name="Note").check()
-    assert note_input.is_visible() and not file_input.is_visible()
+    expect(note_input).to_be_visible()
+    expect(file_input).to_be_hidden()
     screenshot("evidence-correct-form")
