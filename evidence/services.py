@@ -340,7 +340,7 @@ def occurrence_complete_with_evidence(
 
     now = now or timezone.now()
     files, links = list(files), list(links)
-    occ = occurrence_lock(occurrence)
+    occ = occurrence_lock(occurrence, by=by)
     record = {}
     if occ.schedule.evidence_required and not files and not links and not _has_live_evidence(occ):
         reason = (without_evidence_reason or "").strip()

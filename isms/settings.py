@@ -351,7 +351,8 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["evidence.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "evidence.api.parsers.SafeMultiPartParser"],
+    # Bounded: a JSON body nested beyond 32 levels is a 400, never a recursion error (future endpoints too).
+    "DEFAULT_PARSER_CLASSES": ["evidence.api.parsers.BoundedJSONParser", "evidence.api.parsers.SafeMultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

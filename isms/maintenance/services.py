@@ -15,6 +15,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from isms.foundation import reach
+
 from . import purposes, recurrence
 from .models import Occurrence, OccurrenceEvent, Schedule
 
@@ -242,11 +244,14 @@ def _lock(occurrence: Occurrence) -> Occurrence:
     return Occurrence.objects.select_for_update().get(pk=occurrence.pk)
 
 
-def occurrence_lock(occurrence: Occurrence) -> Occurrence:
-    """Lock the task for a completion and check it can still be completed (inside the caller's transaction)."""
+def occurrence_lock(occurrence: Occurrence, *, by=None) -> Occurrence:
+    """Lock the task for a completion and check it can still be completed, and by `by` (the reach rule: its
+    owner while they can act, or the compliance team), inside the caller's transaction."""
     occ = _lock(occurrence)
     if not occ.is_actionable:
         raise ValidationError(f"This task is already {occ.get_state_display().lower()}.")
+    if by is not None:
+        reach.check(by, "complete", occ)
     return occ
 
 
@@ -264,7 +269,7 @@ def occurrence_complete(
     evidence app's service, which calls this in the same transaction; `record` adds to the history entry (the
     reason a task that asks for evidence was done without it)."""
     now = now or timezone.now()
-    occ = occurrence_lock(occurrence)
+    occ = occurrence_lock(occurrence, by=by)
     occ.state = Occurrence.State.DONE
     occ.completed_at = now
     occ.completed_on = timezone.localdate(now)

@@ -130,3 +130,22 @@ def test_the_schedules_list_filters_by_state_in_words(client_as, compliance, own
     assert "Weekly log review" in active_only and "Old firewall review" not in active_only
     csv = client.get(reverse("maintenance:schedules"), {"active": "no", "export": "csv"}).content.decode()
     assert "Old firewall review" in csv and "Weekly log review" not in csv and ",No" in csv
+
+
+@pytest.mark.django_db
+def test_only_someone_who_may_complete_a_task_completes_it_whoever_calls_the_service(owner, other_owner, viewer):
+    """The service asks the reach rule too: a script, the demo or a future page cannot complete in the wrong name."""
+    from django.core.exceptions import PermissionDenied
+
+    from isms.maintenance.services import occurrence_complete
+
+    occ = save(owner).occurrences.first()
+    for wrong in (other_owner, viewer):
+        with pytest.raises(PermissionDenied):
+            occurrence_complete(occurrence=occ, by=wrong, note="not mine")
+    occ.refresh_from_db()
+    assert occ.state == "open" and not occ.events.exists()
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    with pytest.raises(PermissionDenied):
+        occurrence_complete(occurrence=occ, by=owner, note="left the company")
