@@ -4,6 +4,7 @@ import datetime
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
+from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from evidence.calendar import done_without_evidence
 from isms.foundation import reach
 from isms.foundation.permissions import role_required
-from isms.foundation.roles import ALL, Role
+from isms.foundation.roles import ALL
 from isms.maintenance.models import Occurrence
 from isms.maintenance.selectors import calendar_queryset, status_counts, with_no_evidence_reasons
 from isms.organisation.models import Certificate, Organisation
@@ -22,7 +23,7 @@ WITHOUT_EVIDENCE_DAYS = 90
 
 @role_required(ALL)
 def dashboard(request):
-    if request.user.role == Role.AUDITOR:
+    if not reach.is_staff_member(request.user):  # an auditor's home is their portal
         return redirect("evidence:portal")
     today = timezone.localdate()
     certificate = Certificate.objects.current()
@@ -35,6 +36,11 @@ def dashboard(request):
         "counts": status_counts(visible, today),
         "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
         "late": reach.visible(request.user, calendar_queryset()).overdue(today).order_by("due_date")[:8],
+        # The signed-in person's own work that is due now or late, soonest first.
+        "mine_now": calendar_queryset()
+        .filter(owner=request.user)
+        .filter(Q(state=Occurrence.State.OPEN, remind_from__lte=today) | Q(state=Occurrence.State.MISSED))
+        .order_by("due_date")[:8],
         # Open or missed tasks whose owner can no longer act on them: the compliance team reassigns them.
         "orphaned": reach.visible(request.user, calendar_queryset()).orphaned().order_by("due_date"),
         # Tasks that asked for evidence and were done without it, in the last 90 days, with the reason given.

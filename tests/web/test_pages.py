@@ -65,3 +65,11 @@ def test_a_refused_page_says_why_and_where_to_go(client_as, owner):
     assert response.status_code == 403
     body = response.content.decode()
     assert "have access" in body and "your own tasks are under My tasks" in body
+
+
+def test_the_dashboard_lists_my_tasks_due_now(client_as, owner, clock):
+    from tests.factories import make_schedule
+
+    make_schedule(owner=owner, title="Quarterly access review", rrule="", start_date=clock.today)
+    body = client_as(owner).get(reverse("dashboard")).content.decode()
+    assert "Your tasks now" in body and "Quarterly access review" in body
