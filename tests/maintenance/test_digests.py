@@ -3,29 +3,14 @@ new owner hears about a reassigned task once, not twice within a minute."""
 
 import datetime
 
-import pytest
 from django.conf import settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from isms.foundation.roles import Role
 from isms.maintenance import notices
 from isms.maintenance.services import occurrence_reassign
-from isms.notices import engine
 from tests.factories import UserFactory, make_schedule
-
-
-@pytest.fixture
-def send_now(monkeypatch, django_capture_on_commit_callbacks):
-    """Deliver queued notices in-process, as the worker would, instead of through a broker."""
-
-    def enqueue(ids):
-        for pk in ids:
-            engine.deliver(pk, now=timezone.now())
-
-    monkeypatch.setattr(engine, "_enqueue", enqueue)
-    return django_capture_on_commit_callbacks
 
 
 def one_off(owner, title: str, due: datetime.date, **fields):

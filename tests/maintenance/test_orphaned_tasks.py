@@ -8,7 +8,6 @@ import html
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
 
 from isms.foundation.reach import may_own_work
 from isms.foundation.roles import Role
@@ -19,18 +18,6 @@ from isms.maintenance.services import occurrence_reassign
 from isms.notices import engine
 from isms.notices.models import Notice
 from tests.factories import UserFactory, make_schedule
-
-
-@pytest.fixture
-def send_now(monkeypatch, django_capture_on_commit_callbacks):
-    """Deliver queued notices in-process, as the worker would, instead of through a broker."""
-
-    def enqueue(ids):
-        for pk in ids:
-            engine.deliver(pk, now=timezone.now())
-
-    monkeypatch.setattr(engine, "_enqueue", enqueue)
-    return django_capture_on_commit_callbacks
 
 
 @pytest.fixture

@@ -8,24 +8,18 @@ import pytest
 from django.urls import reverse
 
 from evidence.models import EvidenceItem
-from isms.maintenance import links
 from isms.maintenance.models import Occurrence
-from isms.notices import engine
-from tests.factories import make_schedule
+from tests.maintenance.conftest import token_of
 
 
 @pytest.fixture(autouse=True)
-def no_broker(monkeypatch):
-    monkeypatch.setattr(engine, "_enqueue", lambda ids: None)
+def _quiet(no_broker):
+    """No email leaves in these tests (tests/maintenance/conftest.py)."""
 
 
 @pytest.fixture
-def occ(clock, owner):
-    return make_schedule(owner=owner, title="Review firewall rules", rrule="", start_date=clock.today).occurrences.get()
-
-
-def token_of(occ) -> str:
-    return links.task_link_url(occ).split("#", 1)[1]
+def occ(link_task):
+    return link_task
 
 
 def open_link(client, occ):
