@@ -5,11 +5,13 @@ tombstone), which the admin's delete would bypass."""
 from django.contrib import admin
 from django.db import models
 
+from isms.foundation.admin_site import ReadOnlyAdmin
+
 from .models import ApiToken, EvidenceItem
 
 
 @admin.register(EvidenceItem)
-class EvidenceItemAdmin(admin.ModelAdmin):
+class EvidenceItemAdmin(ReadOnlyAdmin):
     list_display = [
         "title",
         "type",
@@ -26,15 +28,6 @@ class EvidenceItemAdmin(admin.ModelAdmin):
     list_select_related = ["submitted_by"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     raw_id_fields = ["occurrence", "control", "requirement", "supersedes", "submitted_by", "deleted_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ApiToken)

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from isms.foundation.admin_site import ReadOnlyAdmin
+
 from .models import Notice
 
 
@@ -27,7 +29,7 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(ReadOnlyAdmin):
     """Read-only: the record of what was sent is evidence of the reminder engine working."""
 
     list_display = [
@@ -48,12 +50,3 @@ class NoticeAdmin(admin.ModelAdmin):
     @admin.display(description="Delivery")
     def delivery(self, obj: Notice) -> str:
         return obj.delivery()
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -3,7 +3,7 @@ the calendar (certificate_save), which an admin edit would bypass; the pages und
 
 from django.contrib import admin
 
-from isms.foundation.admin_site import ReadOnlyAdmin
+from isms.foundation.admin_site import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Certificate, CycleAudit, Organisation
 
@@ -13,18 +13,8 @@ class OrganisationAdmin(ReadOnlyAdmin):
     list_display = ["name", "updated_at"]
 
 
-class CycleAuditInline(admin.TabularInline):
+class CycleAuditInline(ReadOnlyInline):
     model = CycleAudit
-    extra = 0
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Certificate)
