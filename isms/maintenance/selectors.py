@@ -7,8 +7,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 
 from .models import Occurrence
@@ -179,6 +179,12 @@ def with_no_evidence_reasons(occurrences) -> list[Occurrence]:
     return occurrences
 
 
+def _count_of(occurrences) -> Subquery:
+    """A correlated count per schedule: worked out only for the rows the page shows, not the whole table."""
+    counted = occurrences.filter(schedule=OuterRef("pk")).order_by().values("schedule").annotate(n=Count("pk"))
+    return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), 0)
+
+
 def schedule_list(user, today: datetime.date):
     """The schedules `user` may see, each with its open and late task counts (one query for the page)."""
     from isms.foundation import reach
@@ -189,10 +195,11 @@ def schedule_list(user, today: datetime.date):
         reach.visible(user, Schedule)
         .select_related("owner", "department")
         .annotate(
-            open_count=Count("occurrences", filter=Q(occurrences__state="open")),
-            late_count=Count(
-                "occurrences",
-                filter=Q(occurrences__state="missed") | Q(occurrences__state="open", occurrences__due_date__lt=today),
+            open_count=_count_of(Occurrence.objects.filter(state=Occurrence.State.OPEN)),
+            late_count=_count_of(
+                Occurrence.objects.filter(
+                    Q(state=Occurrence.State.MISSED) | Q(state=Occurrence.State.OPEN, due_date__lt=today)
+                )
             ),
         )
         .order_by("title", "pk")
