@@ -167,7 +167,46 @@ def load(*, users: dict[str, User], today: datetime.date) -> None:
         schedule = services.schedule_save(schedule=schedule, by=users["compliance"], today=today, **spec)
         services.schedule_materialise(schedule=schedule, today=today, since=schedule.start_date)
         _history(schedule, today)
+    _leaver(users["compliance"], today)
     _notices(people, users["compliance"], today)
+
+
+LEAVER_TASK = "Decommission the legacy VPN concentrator"
+
+
+def _leaver(by: User, today: datetime.date) -> None:
+    """A contractor who left last week still owns a task: it shows as needing a new owner, nobody is reminded, and
+    the compliance team is told once."""
+    sam, _ = User.objects.get_or_create(
+        username="sam",
+        defaults={
+            "first_name": "Sam",
+            "last_name": "Shah",
+            "email": "sam@northwind.example",
+            "role": Role.OWNER,
+            "department": Department.objects.get_or_create(name="IT")[0],
+        },
+    )
+    if sam.has_usable_password():
+        sam.set_unusable_password()  # never signed in: reached by task links while at Northwind
+        sam.save(update_fields=["password"])
+    if not Schedule.objects.filter(title=LEAVER_TASK).exists():
+        User.objects.filter(pk=sam.pk).update(is_active=True)  # the task was given to Sam while at Northwind
+        sam.refresh_from_db()
+        services.schedule_save(
+            by=by,
+            today=today,
+            title=LEAVER_TASK,
+            kind=Kind.OTHER,
+            owner=sam,
+            department=sam.department,
+            rrule="",
+            start_date=today + datetime.timedelta(days=5),
+            reminder_days=[14, 3, 1],
+            grace_days=7,
+            description="Export the final configuration, revoke its certificates and remove it from the network.",
+        )
+    User.objects.filter(pk=sam.pk).update(is_active=False)
 
 
 # The demo's notices are planned as beat would have planned them over these last days, so that every kind shows.

@@ -12,7 +12,15 @@ from isms.notices import engine
 from isms.notices.models import Notice
 from isms.web.demo import demo_load
 
-SHOWN = {Slot.REMINDER, Slot.OVERDUE, Slot.ESCALATED, Slot.ASSIGNED, Slot.OWNER_DIGEST, Slot.TEAM_DIGEST}
+SHOWN = {
+    Slot.REMINDER,
+    Slot.OVERDUE,
+    Slot.ESCALATED,
+    Slot.ASSIGNED,
+    Slot.ORPHANED,
+    Slot.OWNER_DIGEST,
+    Slot.TEAM_DIGEST,
+}
 
 
 @pytest.mark.django_db

@@ -26,7 +26,8 @@ def test_demo_load_twice_gives_one_of_everything():
     demo_load(password="demo-pass-2")
     logins = [u.username for u in User.objects.all() if u.has_usable_password()]
     assert sorted(logins) == ["admin", "auditor", "compliance", "owner", "viewer"]
-    assert User.objects.count() == 8  # plus three control owners who only use task links
+    assert User.objects.count() == 9  # plus three control owners who only use task links, and one who left
+    assert not User.objects.get(username="sam").is_active
     assert {u.username: u.role for u in User.objects.all()}["compliance"] == Role.COMPLIANCE
     assert User.objects.get(username="owner").check_password("demo-pass-2")
     assert Organisation.objects.count() == 1
@@ -35,7 +36,7 @@ def test_demo_load_twice_gives_one_of_everything():
     assert Control.objects.count() == 8
     assert Requirement.objects.filter(framework__code="iso27001-2022-annex-a").count() == 93
     assert Control.objects.get(reference="AC-01").schedules.count() == 1
-    assert Schedule.objects.count() == 14  # 11 activities + 3 certification audits
+    assert Schedule.objects.count() == 15  # 11 activities, the leaver's task + 3 certification audits
     assert Occurrence.objects.filter(events__isnull=False).distinct().count() == first_history
 
 
