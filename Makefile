@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format check bench clean-data
+.PHONY: run test lint format check bench loadtest clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ format: $(VENV)/.dev
 ## bench: build a large data set and measure the hot paths (results: docs/benchmarks.md)
 bench: $(VENV)/.dev
 	$(PY) -m benchmarks.run
+
+## loadtest: gunicorn + wrk on the benchmark's data in PostgreSQL (isms_load on DATABASE_URL's server; installs wrk
+## if it can, else says how); each page as a multiple of a floor view (results: docs/benchmarks.md)
+loadtest: $(VENV)/.runtime
+	$(PY) -m benchmarks.loadtest $(LOADTEST_ARGS)
 
 clean-data:
 	rm -rf var/

@@ -1,0 +1,390 @@
+"""`make loadtest`: the hot pages served by gunicorn under load, each next to a floor view measured in the same run.
+
+    .venv/bin/python -m benchmarks.loadtest              # DATABASE_URL's server, else local PostgreSQL
+    .venv/bin/python -m benchmarks.loadtest --help       # duration, connections, rebuilding the data set
+
+Builds (or reuses) the benchmark's data set in its own PostgreSQL database (`isms_load`; benchmarks/load_data.py),
+starts gunicorn with production settings and 3 sync workers on 127.0.0.1 (benchmarks/load_settings.py, which adds
+the floor view: benchmarks/load_urls.py), signs in through the login form as a busy compliance manager and as a
+control owner, opens a task through its emailed link, and drives each page with wrk at 20 connections for a fixed
+time. Per page: latency percentiles and requests per second (wrk), errors, the workers' CPU per request (/proc),
+database time per request under load (pg_stat_database.active_time) and alone (in this process, through Django's
+test client: queries and their time), HTML size; each as a multiple of the floor. Records a section in
+docs/benchmarks.md. A benchmark, not a test: nothing fails on a figure.
+"""
+
+import argparse
+import datetime
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import load_data, load_server
+
+PASSWORD = "load-test-password-2026"  # noqa: S105 - set on the two measured accounts of the throwaway database
+
+
+@dataclass
+class Page:
+    key: str
+    label: str
+    who: str  # "manager", "owner" or "task" (the task link's session)
+    path: str = ""
+    hot: str = ""  # issue 9's ratio for it: "3" (p50 and CPU within 3x) or "10" (and HTML under 300 KB)
+    # In-process, alone (Django's test client): queries, their time, the HTML.
+    queries: int | None = None
+    db_alone_ms: float | None = None
+    html_bytes: int | None = None
+    # Under load (wrk and the server).
+    wrk: dict = field(default_factory=dict)
+    served: int = 0  # requests the workers answered in the window, drained queue included
+    server_statuses: dict = field(default_factory=dict)
+    cpu_ms: float | None = None
+    db_load_ms: float | None = None
+    drain_s: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        w = self.wrk
+        return sum(w.get(k, 0) for k in ("non2xx", "connect", "read", "write", "timeout"))
+
+    def figure(self, name: str) -> float | None:
+        w = self.wrk
+        values = {
+            "p50": w.get("p50", 0) / 1000 if w else None,
+            "p95": w.get("p95", 0) / 1000 if w else None,
+            "p99": w.get("p99", 0) / 1000 if w else None,
+            "rps": w["requests"] / (w["duration_us"] / 1e6) if w and w.get("duration_us") else None,
+            "cpu": self.cpu_ms,
+            "db_load": self.db_load_ms,
+            "db_alone": self.db_alone_ms,
+            "queries": self.queries,
+            "html": self.html_bytes / 1024 if self.html_bytes is not None else None,
+        }
+        return values[name]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.loadtest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=12, help="seconds of load per page (12)")
+    parser.add_argument("--warmup", type=float, default=3, help="seconds of untimed load before each page (3)")
+    parser.add_argument("--connections", type=int, default=20, help="concurrent connections (20)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (3)")
+    parser.add_argument("--timeout", type=int, default=60, help="seconds before wrk gives up on a request (60)")
+    parser.add_argument("--runs", type=int, default=3, help="in-process runs per page for queries and DB time (3)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the data set even if it matches")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument("--only", nargs="+", metavar="PAGE", help="measure only these pages (keys; the floor always)")
+    parser.add_argument("--seed", type=int, default=27001, help="random seed for the data set (27001)")
+    parser.add_argument("--users", type=int, default=200, help="users (200)")
+    parser.add_argument("--schedules", type=int, default=2000, help="schedules (2000)")
+    parser.add_argument("--evidence-items", type=int, default=200_000, help="evidence items (200000)")
+    return parser.parse_args(argv)
+
+
+def _step(clock: float, message: str) -> None:
+    print(f"[{time.perf_counter() - clock:6.1f} s] {message}", flush=True)
+
+
+def _environment(tmp: Path, config: dict) -> None:
+    """Production settings from the environment, for this process and the gunicorn it starts."""
+    for name in ("DEBUG", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "SECURE_PROXY_SSL_HEADER", "S3_BUCKET"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "benchmarks.load_settings",
+            "DATABASE_URL": load_data.load_url(config),
+            "SECRET_KEY": secrets.token_urlsafe(50),  # throwaway: this run's sessions and task links only
+            "ALLOWED_HOSTS": "127.0.0.1",
+            # Plain http on loopback: no redirect to https, cookies without the Secure flag.
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "STATIC_MANIFEST": "false",  # no collectstatic (35 s of compression); pages load no static file here
+            "ISMS_DATA_DIR": str(tmp / "data"),
+            "MEDIA_ROOT": str(tmp / "data" / "media"),
+            "RATE_LIMIT_REQUESTS": "100000",  # sign-ins and task-link posts of the run are never refused
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+
+def pages(t: load_data.Targets) -> list[Page]:
+    from django.urls import reverse
+
+    from .load_urls import FLOOR_PATH
+
+    def floor(when: str) -> Page:
+        return Page(f"floor-{when}", f"floor ({when})", "manager", "/" + FLOOR_PATH)
+
+    library = reverse("evidence:index")
+    return [
+        floor("start"),
+        Page("dashboard", "dashboard", "manager", reverse("dashboard"), "3"),
+        Page("month", "month view", "manager", reverse("maintenance:month"), "3"),
+        Page("mine", "my tasks (busiest owner)", "owner", reverse("maintenance:mine"), "3"),
+        Page("library", "evidence library, first page", "manager", library, "3"),
+        Page(
+            "library-filters",
+            "evidence library, control + kind",
+            "manager",
+            f"{library}?control={t.control.pk}&type=link",
+            "3",
+        ),
+        Page("library-search", "evidence library, search", "manager", f"{library}?q=review", "3"),
+        floor("middle"),
+        Page(
+            "control",
+            "control coverage (busiest control)",
+            "manager",
+            reverse("evidence:control_coverage", args=[t.control.pk]),
+            "3",
+        ),
+        Page(
+            "requirement",
+            "requirement coverage (most-mapped requirement)",
+            "manager",
+            reverse("evidence:requirement_coverage", args=[t.requirement.pk]),
+            "10",
+        ),
+        Page("task", "emailed task's page", "task", reverse("maintenance:task_link_task", args=[t.task.pk]), "3"),
+        Page("schedules", "schedules list", "manager", reverse("maintenance:schedules")),
+        Page("controls", "controls list", "manager", reverse("controls:index")),
+        floor("end"),
+    ]
+
+
+def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs: int) -> None:
+    """Queries, their time and the HTML of each page, in this process through Django's test client (no load)."""
+    from django.conf import settings
+    from django.test import Client
+    from django.urls import reverse
+
+    from .measure import measure
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    backend = "django.contrib.auth.backends.ModelBackend"
+    clients = {"manager": Client(), "owner": Client(), "task": Client()}
+    clients["manager"].force_login(t.manager, backend=backend)
+    clients["owner"].force_login(t.owner, backend=backend)
+    opened = clients["task"].post(reverse("maintenance:task_link"), {"token": token})
+    if opened.status_code != 302:
+        raise RuntimeError(f"the task link did not open in-process (HTTP {opened.status_code})")
+    done: dict[str, Page] = {}
+    for page in page_list:
+        if page.key.startswith("floor") and "floor" in done:
+            page.queries, page.db_alone_ms, page.html_bytes = (
+                done["floor"].queries,
+                done["floor"].db_alone_ms,
+                done["floor"].html_bytes,
+            )
+            continue
+        client = clients[page.who]
+
+        def get(client=client, path=page.path):
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status_code}")
+            return response
+
+        result = measure(page.label, get, runs=runs, warmup=1, memory=False)
+        page.queries = max(result.queries)
+        page.db_alone_ms = result.median_sql_ms
+        page.html_bytes = len(result.value.content)
+        done["floor" if page.key.startswith("floor") else page.key] = page
+
+
+# --- the database's own clock ---------------------------------------------------------------------------------------
+
+
+def db_active_ms(conn) -> float | None:
+    """isms_load's active_time (ms spent executing statements, PostgreSQL 14+), after ending its connections so
+    that every backend's pending statistics are written (the web workers reconnect on their next request)."""
+    conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+        [load_data.LOAD_DB],
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        left = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [load_data.LOAD_DB])
+        if left.fetchone()[0] == 0:
+            break
+        time.sleep(0.1)
+    time.sleep(0.2)
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    try:
+        row = conn.execute(
+            "SELECT active_time FROM pg_stat_database WHERE datname = %s", [load_data.LOAD_DB]
+        ).fetchone()
+    except Exception:  # noqa: BLE001 - before PostgreSQL 14 there is no active_time
+        return None
+    return float(row[0]) if row and row[0] is not None else None
+
+
+# --- the run ------------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    wrk = load_server.ensure_wrk()
+    config = load_data.server_config()
+    started = datetime.datetime.now(datetime.UTC)
+    clock = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="isms-loadtest-"))
+    try:
+        with load_data.maintenance_connection(config) as conn:
+            return _run(args, wrk, config, conn, tmp, started, clock)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
+    load_start = os.getloadavg()
+    wanted = load_data.wanted_spec(args)
+    spec = load_data.recorded(conn)
+    reuse = not args.rebuild and spec is not None and all(spec.get(k) == v for k, v in wanted.items())
+    if not reuse:
+        _step(clock, f"Creating database {load_data.LOAD_DB} (dropped first if it was there)")
+        load_data.recreate(conn)
+    _environment(tmp, config)
+    warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic: STATIC_ROOT may not exist
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.urls import reverse
+
+    from isms.maintenance import links
+
+    call_command("migrate", verbosity=0, interactive=False)
+    if reuse:
+        age = load_data.built_age_days(spec)
+        _step(
+            clock, f"Reusing {load_data.LOAD_DB}, built {spec.get('built_on')} ({age} days ago; --rebuild to rebuild)"
+        )
+    else:
+        _step(clock, "Building the data set (about two minutes)")
+        spec = load_data.build(args)
+        load_data.record(conn, spec)
+        _step(clock, f"Built in {spec['build_seconds']:.0f} s")
+    major, minor = divmod(connection.pg_version, 10000)
+    pg_label = f"PostgreSQL {major}.{minor}"
+    targets = load_data.pick_targets()
+    load_data.set_password([targets.manager, targets.owner], PASSWORD)
+    token = links.make_token(targets.task)
+    page_list = pages(targets)
+    if args.only:
+        page_list = [p for p in page_list if p.key.startswith("floor") or p.key in args.only]
+    _step(clock, f"Targets: {targets.describe()}")
+
+    _step(clock, f"Measuring queries and database time in-process ({args.runs} runs a page)")
+    measure_alone(page_list, targets, token, args.runs)
+    connection.close()
+
+    server = load_server.start_gunicorn(dict(os.environ), tmp, workers=args.workers)
+    _step(clock, f"gunicorn on {server.base}, workers {server.workers}")
+    script = tmp / "count.lua"
+    try:
+        login = reverse("login")
+        browsers = {
+            "manager": load_server.sign_in(server.base, login, targets.manager.username, PASSWORD),
+            "owner": load_server.sign_in(server.base, login, targets.owner.username, PASSWORD),
+            "task": load_server.open_task_link(
+                server.base,
+                reverse("maintenance:task_link"),
+                token,
+                reverse("maintenance:task_link_task", args=[targets.task.pk]),
+            ),
+        }
+        for page in page_list:
+            browser = browsers[page.who]
+            status, _, body = browser.get(page.path, follow=False)
+            if status in (301, 302) and page.who != "task":  # a session ended (idle or absolute limit): sign in again
+                user = targets.manager if page.who == "manager" else targets.owner
+                browsers[page.who] = browser = load_server.sign_in(server.base, login, user.username, PASSWORD)
+                status, _, body = browser.get(page.path, follow=False)
+            if status != 200:
+                raise RuntimeError(f"{page.label} ({page.path}) answers HTTP {status} before the load")
+            cookie = browser.cookie_header()
+            url = server.base + page.path
+            load_server.run_wrk(
+                wrk,
+                url,
+                cookie,
+                duration=args.warmup,
+                connections=args.connections,
+                threads=args.threads,
+                timeout=args.timeout,
+                script=script,
+            )
+            server.wait_idle()
+            db_before = db_active_ms(conn)
+            cpu_before, (served_before, statuses_before) = server.cpu_seconds(), server.access_count()
+            page.wrk = load_server.run_wrk(
+                wrk,
+                url,
+                cookie,
+                duration=args.duration,
+                connections=args.connections,
+                threads=args.threads,
+                timeout=args.timeout,
+                script=script,
+            )
+            page.drain_s = server.wait_idle()
+            cpu_after, (served_after, statuses_after) = server.cpu_seconds(), server.access_count()
+            db_after = db_active_ms(conn)
+            page.served = served_after - served_before
+            page.server_statuses = {
+                k: v - statuses_before.get(k, 0) for k, v in statuses_after.items() if v - statuses_before.get(k, 0)
+            }
+            if page.served:
+                page.cpu_ms = (cpu_after - cpu_before) * 1000 / page.served
+                if db_before is not None and db_after is not None:
+                    page.db_load_ms = (db_after - db_before) / page.served
+            if server.worker_pids() != server.workers:
+                raise RuntimeError(f"a gunicorn worker was replaced during {page.label}; see {server.log}")
+            _step(
+                clock,
+                f"{page.label}: {page.wrk['requests']:,} requests, p50 {page.figure('p50'):,.0f} ms, "
+                f"{page.figure('rps'):,.1f}/s, CPU {page.cpu_ms or 0:,.1f} ms/req, errors {page.errors}",
+            )
+    finally:
+        load_server.stop_gunicorn(server)
+    load_end = os.getloadavg()
+    took = time.perf_counter() - clock
+    _step(clock, "Done")
+
+    from . import load_report
+
+    section = load_report.section(
+        page_list,
+        started=started,
+        took_s=took,
+        pg_label=pg_label,
+        spec=spec,
+        reused=reuse,
+        targets=targets,
+        args=args,
+        wrk_version=load_server.wrk_version(wrk),
+        load=(load_start, load_end),
+    )
+    print()
+    print(section)
+    if not args.no_docs and not args.only:
+        path = load_report.record(section, started.date())
+        print(f"Recorded in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
