@@ -33,9 +33,10 @@ class AdoptActivityForm(forms.Form):
     template = forms.ChoiceField(choices=[(k, t.title) for k, t in TEMPLATES.items()], label="Activity")
     owner = forms.ModelChoiceField(queryset=staff_users())
     frequency = forms.ChoiceField(
-        choices=[(k, v[0]) for k, v in PRESETS.items() if k not in ("custom", "once")],
+        choices=[("", "The activity's usual frequency")]
+        + [(k, v[0]) for k, v in PRESETS.items() if k not in ("custom", "once")],
         required=False,
-        help_text="Leave empty for the activity's usual frequency.",
+        help_text="Most activities have a usual frequency (quarterly access reviews, monthly scans…).",
     )
     start_date = forms.DateField(widget=DateInput(), help_text="The first due date.")
     evidence_required = forms.BooleanField(

@@ -41,3 +41,24 @@ def test_the_soa_stacks_its_columns_on_a_phone(client, compliance, annex_a):
     row = page.split('<tr id="entry-')[1].split("</tr>")[0]
     for label in ("Control", "Applicable", "Justification", "Implementation", "Our controls"):
         assert f'data-label="{label}"' in row
+
+
+def test_adding_an_activity_with_the_forms_defaults_uses_its_usual_frequency(client, compliance, control, clock):
+    """The first frequency offered is the activity's own: submitting the form as shown puts a quarterly access
+    review on the calendar (it used to offer "every week" first, which the reminders then refused)."""
+    client.force_login(compliance)
+    page = client.get(reverse("controls:detail", args=[control.pk])).content.decode()
+    assert re.search(r'<select name="frequency"[^>]*>\s*<option value="" selected>The activity', page)
+    response = client.post(
+        reverse("controls:adopt_activity", args=[control.pk]),
+        {
+            "template": "access_review",
+            "owner": control.owner_id,
+            "frequency": "",
+            "start_date": clock.today.isoformat(),
+            "evidence_required": "on",
+        },
+    )
+    assert response.status_code == 302
+    schedule = control.schedules.get()
+    assert "INTERVAL=3" in schedule.rrule and schedule.evidence_required

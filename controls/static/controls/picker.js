@@ -24,8 +24,23 @@
         if (match) shown += 1;
       });
       var chosen = select.selectedOptions.length;
-      status.textContent = chosen + " chosen" + (words.length ? " · " + shown + " shown" : "") + ".";
+      var matches = shown - chosen;
+      status.textContent =
+        chosen + " chosen" +
+        (words.length ? (matches > 0 ? " · " + matches + " more match" : " · nothing else matches “" + search.value.trim() + "”") : "") +
+        ". Click a line to add or remove it.";
     }
+
+    // A click adds or removes one line and keeps the others: a plain click on a multi-select would otherwise
+    // replace every earlier choice with the one clicked, silently.
+    select.addEventListener("mousedown", function (event) {
+      var option = event.target;
+      if (option.tagName !== "OPTION" || event.shiftKey) return;
+      event.preventDefault();
+      option.selected = !option.selected;
+      select.focus();
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    });
 
     search.addEventListener("input", update);
     search.addEventListener("keydown", function (event) {
