@@ -10,7 +10,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -138,7 +138,12 @@ def _occurrence_for(request, pk: int, action: str = "view") -> Occurrence:
 @role_required(STAFF)
 def occurrence_detail(request, pk: int):
     occ = _occurrence_for(request, pk)
-    context = {
+    return render(request, "maintenance/occurrence.html", _detail_context(request, occ))
+
+
+def _detail_context(request, occ: Occurrence, **bound_forms) -> dict:
+    """The task page's context; `bound_forms` replaces a blank form with the one that was just sent, errors and all."""
+    return {
         "occ": occ,
         "today": timezone.localdate(),
         "events": occ.events.select_related("actor"),
@@ -152,23 +157,28 @@ def occurrence_detail(request, pk: int):
         "skip_form": SkipForm(),
         "reopen_form": ReopenForm(),
         **purposes.attachments_context(request.user, occ),
+        **bound_forms,
     }
-    return render(request, "maintenance/occurrence.html", context)
 
 
-def _act(request, occ, form, action) -> object:
-    """Run a domain action from a bound form; show form errors and domain refusals as messages."""
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-        return redirect("maintenance:occurrence", occ.pk)
-    try:
-        action(form.cleaned_data)
-    except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
-    return redirect("maintenance:occurrence", occ.pk)
+def _act(request, occ, form, action, form_name: str) -> object:
+    """Run a domain action from a bound form. A refusal (the form's or the service's) shows the task page again
+    with that form as it was sent and its errors beside the fields, so nothing typed is lost."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("maintenance:occurrence", occ.pk)
+    # What is wrong with the task as a whole goes in the banner (the form may not be shown, e.g. a task already
+    # done); what is wrong with a field stays beside it.
+    for error in form.errors.pop(NON_FIELD_ERRORS, []):
+        messages.error(request, error)
+    if form.errors:
+        messages.error(request, "Nothing was changed: correct the form below.")
+    context = _detail_context(request, occ, **{form_name: form})
+    return render(request, "maintenance/occurrence.html", context, status=400)
 
 
 @require_POST
@@ -181,7 +191,7 @@ def occurrence_complete(request, pk: int):
         done = purposes.complete_task(occurrence=occ, by=request.user, data=data, via="web")
         messages.success(request, f"Marked done ({done.status_label().lower()}).")
 
-    return _act(request, occ, form, complete)
+    return _act(request, occ, form, complete, "complete_form")
 
 
 @require_POST
@@ -193,7 +203,7 @@ def occurrence_reassign(request, pk: int):
         services.occurrence_reassign(occurrence=occ, to=data["to"], by=request.user, note=data["note"])
         messages.success(request, f"Reassigned to {data['to']}; they have been emailed the task.")
 
-    return _act(request, occ, ReassignForm(request.POST), reassign)
+    return _act(request, occ, ReassignForm(request.POST), reassign, "reassign_form")
 
 
 @require_POST
@@ -205,7 +215,7 @@ def occurrence_skip(request, pk: int):
         services.occurrence_skip(occurrence=occ, by=request.user, reason=data["reason"])
         messages.success(request, "Skipped; the reason is kept in the history.")
 
-    return _act(request, occ, SkipForm(request.POST), skip)
+    return _act(request, occ, SkipForm(request.POST), skip, "skip_form")
 
 
 @require_POST
@@ -217,7 +227,7 @@ def occurrence_reopen(request, pk: int):
         services.occurrence_reopen(occurrence=occ, by=request.user, note=data["note"])
         messages.success(request, "Reopened; the earlier record stays in the history.")
 
-    return _act(request, occ, ReopenForm(request.POST), reopen)
+    return _act(request, occ, ReopenForm(request.POST), reopen, "reopen_form")
 
 
 SCHEDULES = ListPage(

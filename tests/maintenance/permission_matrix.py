@@ -7,6 +7,14 @@ is for managers and the task's owner; reassigning, skipping, reopening and sched
 from isms.foundation.roles import MANAGERS, STAFF, Role
 from tests.matrix import DENIED, HIDDEN, PUBLIC, Entry, status
 
+
+def _reassign_to_someone_else(occ) -> dict:
+    """A valid reassignment: to a colleague who can own work, so the manager's request succeeds."""
+    from tests.factories import UserFactory
+
+    return {"to": UserFactory(username=f"cover-{occ.pk}", role="owner").pk, "note": "Cover while away"}
+
+
 MATRIX: list[Entry] = [
     Entry("maintenance:month", STAFF),
     Entry("maintenance:agenda", STAFF),
@@ -17,9 +25,16 @@ MATRIX: list[Entry] = [
     # A task the viewer owns: the web lets its owner complete it, whatever their staff role. Other owners do
     # not see it (404).
     Entry("maintenance:complete", STAFF, method="post", obj="viewer_task"),
-    Entry("maintenance:reassign", MANAGERS, method="post", owned="occurrence"),
-    Entry("maintenance:skip", MANAGERS, method="post", owned="occurrence"),
-    Entry("maintenance:reopen", MANAGERS, method="post", owned="occurrence"),
+    Entry("maintenance:reassign", MANAGERS, method="post", owned="occurrence", data=_reassign_to_someone_else),
+    Entry("maintenance:skip", MANAGERS, method="post", owned="occurrence", data=lambda occ: {"reason": "Retired"}),
+    # The task is open, so a manager reaches the action and is told it is already open (400, nothing changed).
+    Entry(
+        "maintenance:reopen",
+        MANAGERS,
+        method="post",
+        owned="occurrence",
+        expect={"admin": status(400), "compliance": status(400)},
+    ),
     Entry("maintenance:schedules", MANAGERS | {Role.VIEWER}),
     Entry("maintenance:schedule", MANAGERS | {Role.VIEWER}, owned="schedule"),
     Entry("maintenance:schedule_create", MANAGERS),
