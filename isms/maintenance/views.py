@@ -146,7 +146,7 @@ def _detail_context(request, occ: Occurrence, **bound_forms) -> dict:
     return {
         "occ": occ,
         "today": timezone.localdate(),
-        "events": occ.events.select_related("actor"),
+        "events": selectors.task_history(occ),
         "subject": purposes.subject_link(occ.schedule),
         "can": reach.may_all(request.user, ["complete", "reassign", "skip", "reopen"], occ),
         "can_see_schedule": reach.may(request.user, "view", occ.schedule),

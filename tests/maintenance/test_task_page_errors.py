@@ -39,3 +39,22 @@ def test_a_task_already_done_says_so_in_the_banner(client_as, owner, clock):
     assert response.status_code == 400
     assert "This task is already done." in response.content.decode()
     assert occ.events.filter(action="completed").count() == 1
+
+
+def test_the_history_says_whom_a_task_went_to_and_why_it_was_done_without_evidence(client_as, compliance, owner, clock):
+    from evidence.services import occurrence_complete_with_evidence
+    from isms.maintenance.services import occurrence_reassign
+    from tests.factories import UserFactory
+
+    occ = make_schedule(
+        owner=owner, title="Quarterly access review", rrule="", start_date=clock.today, evidence_required=True
+    ).occurrences.get()
+    hannah = UserFactory(username="hannah", first_name="Hannah", last_name="Hughes")
+    occurrence_reassign(occurrence=occ, to=hannah, by=compliance, note="Olivia is on leave")
+    occurrence_complete_with_evidence(
+        occurrence=occ, by=hannah, note="Done", without_evidence_reason="The export is in the HR system only"
+    )
+    body = client_as(compliance).get(reverse("maintenance:occurrence", args=[occ.pk])).content.decode()
+    assert f"from {owner} to Hannah Hughes" in body
+    assert "without evidence: The export is in the HR system only" in body
+    assert "(web)" not in body
