@@ -26,12 +26,14 @@ class ControlForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
+        self.fields["owner"].empty_label = "Choose the control's owner"
+        self.fields["department"].empty_label = "No department"
         self.fields["requirements"].label_from_instance = lambda r: f"{r.framework.name} · {r.identifier} {r.title}"
 
 
 class AdoptActivityForm(forms.Form):
     template = forms.ChoiceField(choices=[(k, t.title) for k, t in TEMPLATES.items()], label="Activity")
-    owner = forms.ModelChoiceField(queryset=staff_users())
+    owner = forms.ModelChoiceField(queryset=staff_users(), empty_label="Choose who does it")
     frequency = forms.ChoiceField(
         choices=[("", "The activity's usual frequency")]
         + [(k, v[0]) for k, v in PRESETS.items() if k not in ("custom", "once")],
@@ -68,6 +70,6 @@ class AdoptActivityForm(forms.Form):
                 self.add_error(
                     "frequency",
                     f"{spec.title} reminds {max(spec.reminder_days)} days ahead, longer than the {gap} days between "
-                    "occurrences at this frequency. Pick a longer frequency.",
+                    "tasks at this frequency. Pick a longer frequency.",
                 )
         return data

@@ -59,7 +59,8 @@ class ScheduleForm(forms.ModelForm):
     custom_rrule = forms.CharField(
         label="Custom rule",
         required=False,
-        help_text="An iCalendar RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO (first Monday of every month).",
+        help_text="For a pattern the presets lack, in the notation calendar programs use, e.g. FREQ=MONTHLY;BYDAY=1MO "
+        "(the first Monday of every month).",
     )
     reminder_days_text = forms.CharField(
         label="Reminders (days before the due date)",
@@ -84,6 +85,7 @@ class ScheduleForm(forms.ModelForm):
             "escalate_to",
             "evidence_required",
         ]
+        help_texts = {"end_date": "No tasks after this date; leave empty to keep going."}
         widgets = {
             "start_date": DateInput(),
             "end_date": DateInput(),
@@ -94,6 +96,9 @@ class ScheduleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = staff_users()
         self.fields["escalate_to"].queryset = staff_users()
+        self.fields["owner"].empty_label = "Choose who does it"
+        self.fields["department"].empty_label = "The owner's department"
+        self.fields["escalate_to"].empty_label = "The compliance team"
         # Hints for the browser; Schedule.clean holds the bounds and says them in its own words.
         self.fields["grace_days"].widget.attrs.update(min=0, max=MAX_GRACE_DAYS)
         for name in ("start_date", "end_date"):
@@ -168,6 +173,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = staff_users()
+        self.fields["to"].empty_label = "Choose the new owner"
 
 
 class SkipForm(forms.Form):

@@ -160,7 +160,7 @@ class Schedule(models.Model):
                 if gap is not None and "reminder_days" not in errors and self.lead_days >= gap:
                     errors["reminder_days"] = (
                         f"The first reminder ({self.lead_days} days before) would come before the previous "
-                        f"occurrence is due (they are {gap} days apart). Use a shorter lead time."
+                        f"task is due (they are {gap} days apart). Use a shorter lead time."
                     )
         if errors:
             raise ValidationError(errors)

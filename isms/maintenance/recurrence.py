@@ -20,7 +20,7 @@ PRESETS: dict[str, tuple[str, str]] = {
     "first_monday_quarter": ("First Monday of each quarter", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=1MO"),
     "half_yearly": ("Every 6 months", "FREQ=MONTHLY;INTERVAL=6"),
     "yearly": ("Every year", "FREQ=YEARLY"),
-    "custom": ("Custom rule (RRULE)", None),
+    "custom": ("Custom rule (advanced)", None),
 }
 
 

@@ -34,7 +34,7 @@ def organisation(db):
     return org
 
 
-# Reminders that fit each frequency: the first must come after the previous occurrence is due.
+# Reminders that fit each frequency: the first must come after the previous task is due.
 REMINDERS = {"FREQ=DAILY": [0], "FREQ=WEEKLY": [3, 1]}
 
 

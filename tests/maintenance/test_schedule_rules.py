@@ -30,7 +30,7 @@ def save(owner, **fields):
 @pytest.mark.parametrize(
     ("fields", "field", "words"),
     [
-        ({"reminder_days": [14, 3]}, "reminder_days", "would come before the previous occurrence is due"),
+        ({"reminder_days": [14, 3]}, "reminder_days", "would come before the previous task is due"),
         ({"reminder_days": [400]}, "reminder_days", "between 0 and 365"),
         ({"reminder_days": [-1]}, "reminder_days", "between 0 and 365"),
         ({"rrule": "FREQ=FORTNIGHTLY"}, "rrule", ""),
@@ -74,7 +74,7 @@ def test_the_form_shows_the_services_words_on_its_own_fields(client_as, complian
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert "would come before the previous occurrence is due" in errors["reminder_days_text"][0]
+    assert "would come before the previous task is due" in errors["reminder_days_text"][0]
     assert not Schedule.objects.exists()
 
 
