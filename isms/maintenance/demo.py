@@ -164,7 +164,9 @@ def load(*, users: dict[str, User], today: datetime.date) -> None:
         spec = {"reminder_days": [14, 3, 1], "grace_days": 7, "department": spec["owner"].department, **spec}
         spec.setdefault("evidence_required", spec["kind"] == Kind.CONTROL_ACTIVITY)  # as the schedule form does
         schedule = Schedule.objects.filter(title=spec["title"]).first()
-        schedule = services.schedule_save(schedule=schedule, by=users["compliance"], today=today, **spec)
+        # Entered on its start date, as the team did a year ago (not late today: that would extend its grace).
+        entered = min(today, spec["start_date"])
+        schedule = services.schedule_save(schedule=schedule, by=users["compliance"], today=entered, **spec)
         services.schedule_materialise(schedule=schedule, today=today, since=schedule.start_date)
         _history(schedule, today)
     _leaver(users["compliance"], today)

@@ -71,7 +71,9 @@ def schedule_save(
     schedule.full_clean()
     schedule.save()
     since = _latest_past_date(schedule, today) if creating else None
-    schedule_materialise(schedule=schedule, today=today, since=since, previous_owner_id=previous_owner_id)
+    schedule_materialise(
+        schedule=schedule, today=today, since=since, previous_owner_id=previous_owner_id, entered_late=since is not None
+    )
     return schedule
 
 
@@ -90,9 +92,12 @@ def schedule_materialise(
     today: datetime.date,
     since: datetime.date | None = None,
     previous_owner_id: int | None = None,
+    entered_late: bool = False,
 ) -> int:
     """Create the schedule's occurrences from `since` (default today) to the horizon; align open future ones.
 
+    `entered_late`: the schedule was just entered with a date already past; that task gets its whole grace period
+    from today, so it is overdue (and reminded) rather than missed and escalated the moment it is entered.
     Safe to run any number of times. Returns how many occurrences were created."""
     since = since or today
     # Only the dates from `since` on are worked out (bounded in recurrence.occurrence_dates, whatever the rule).
@@ -113,7 +118,7 @@ def schedule_materialise(
             owner_id=schedule.owner_id,
             department_id=schedule.department_id,
             remind_from=day - lead,
-            grace_until=day + grace,
+            grace_until=max(day, today) + grace if entered_late else day + grace,
         )
         for day in sorted(wanted - existing.keys())
     ]

@@ -149,3 +149,27 @@ def test_only_someone_who_may_complete_a_task_completes_it_whoever_calls_the_ser
     owner.save(update_fields=["is_active"])
     with pytest.raises(PermissionDenied):
         occurrence_complete(occurrence=occ, by=owner, note="left the company")
+
+
+@pytest.mark.django_db
+def test_a_schedule_entered_after_its_date_is_overdue_not_missed_at_once(owner):
+    """Started a month ago: its latest past task is overdue with its whole grace period from today, so the owner is
+    reminded before it counts as missed and is escalated."""
+    from isms.maintenance.services import mark_missed
+
+    today = START + datetime.timedelta(days=40)
+    schedule = schedule_save(
+        today=today,
+        title="Monthly log review",
+        kind="control_activity",
+        owner=owner,
+        rrule="FREQ=MONTHLY",
+        start_date=START,
+        reminder_days=[3, 1],
+        grace_days=7,
+    )
+    first = schedule.occurrences.order_by("due_date").first()
+    assert first.due_date < today - datetime.timedelta(days=7)  # past its grace period when it was entered
+    assert mark_missed(today) == []
+    first.refresh_from_db()
+    assert first.status(today) == "overdue" and first.grace_until == today + datetime.timedelta(days=7)
