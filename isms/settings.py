@@ -362,7 +362,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "ISMS tracker evidence API",
     "DESCRIPTION": "Push evidence, read your open tasks and complete them. Authenticate with an API token "
-    "(`Authorization: Bearer <token>`) made under API tokens (/api/tokens/). See docs/api.md.",
+    "(`Authorization: Bearer <token>`) made on the [API tokens](/api/tokens/) page of your account menu. Errors are "
+    "JSON with a `detail` that says what to change.",
     "VERSION": "1",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -35,7 +35,11 @@ def dashboard(request):
         "today": today,
         "counts": status_counts(visible, today),
         "my_counts": status_counts(Occurrence.objects.filter(owner=request.user), today),
-        "late": reach.visible(request.user, calendar_queryset()).overdue(today).order_by("due_date")[:8],
+        # Everyone else's late work (one's own is under "Your tasks now").
+        "late": reach.visible(request.user, calendar_queryset())
+        .overdue(today)
+        .exclude(owner=request.user)
+        .order_by("due_date")[:8],
         # The signed-in person's own work that is due now or late, soonest first.
         "mine_now": calendar_queryset()
         .filter(owner=request.user)
