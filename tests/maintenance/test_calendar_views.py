@@ -134,9 +134,9 @@ def test_month_navigation_moves_a_month_and_keeps_filters(client_as, compliance,
     assert listed(feb.content.decode(), board["missed"]) == [True]
 
     december = MonthPage(client.get(url, {"year": 2026, "month": 12}).content.decode())
-    assert december.nav["Next month"].startswith("?year=2027&month=1&")
+    assert december.nav["Next month"] == "?year=2027&month=1"  # no stray "&" without filters
     january = MonthPage(client.get(url, {"year": 2026, "month": 1}).content.decode())
-    assert january.nav["Previous month"].startswith("?year=2025&month=12&")
+    assert january.nav["Previous month"] == "?year=2025&month=12"
 
     current = client.get(url)  # no parameters: this month
     assert current.context["first"] == D(2026, 3, 1)
