@@ -15,6 +15,7 @@ HEADERS = [
     "page",
     "requests",
     "errors",
+    "others' CPU",
     "p50 ms",
     "p95 ms",
     "p99 ms",
@@ -54,7 +55,8 @@ def floor_medians(pages) -> dict[str, float | None]:
 
 
 def _row(page, floor: dict, *, is_floor: bool) -> list[str]:
-    cells = [page.label, f"{page.wrk.get('requests', 0):,}", f"{page.errors:,}"]
+    others = "–" if page.others_pct is None else f"{page.others_pct:.0f}%"
+    cells = [page.label, f"{page.wrk.get('requests', 0):,}", f"{page.errors:,}", others]
     for name in FIGURES:
         value = page.figure(name)
         if name == "html" and is_floor and page.html_bytes is not None:
@@ -73,7 +75,7 @@ def table(pages) -> str:
     for page in pages:
         label_row = _row(page, floor, is_floor=page.key.startswith("floor"))
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in label_row) + " |")
-    median = ["**floor, median of the three**", "", ""] + [
+    median = ["**floor, median of the three**", "", "", ""] + [
         "" if n in NO_RATIO or floor[n] is None else f"**{f'{floor[n]:,g}' if n == 'queries' else _number(floor[n])}**"
         for n in FIGURES
     ]
@@ -128,6 +130,12 @@ def section(pages, *, started, took_s, pg_label, spec, reused, targets, args, wr
         if reused
         else f"built for this run in {spec.get('build_seconds', 0):.0f} s"
     )
+    slow = [f"{p.label} {p.duration:g} s" for p in pages if p.duration > args.duration]
+    longer = (
+        f"longer for a page too slow to complete about {args.min_requests} requests in that: " + ", ".join(slow)
+        if slow
+        else "none needed longer"
+    )
     served = sum(p.served for p in pages)
     drained = max((p.drain_s for p in pages), default=0)
     parts = [
@@ -144,7 +152,8 @@ def section(pages, *, started, took_s, pg_label, spec, reused, targets, args, wr
         "`benchmarks/load_urls.py`.",
         "",
         f"**Load:** wrk {wrk_version}, {args.connections} connections on {args.threads} threads, "
-        f"{args.duration:g} s per page after {args.warmup:g} s of untimed warm-up, wrk's timeout {args.timeout} s; "
+        f"{args.duration:g} s per page ({longer}) after {args.warmup:g} s of untimed warm-up, wrk's timeout "
+        f"{args.timeout} s; "
         "signed in through the login form (compliance manager, control owner), the task page through its emailed "
         "link (the token posted to the task-link page, then the task page in that session).",
         "",
@@ -161,6 +170,10 @@ def section(pages, *, started, took_s, pg_label, spec, reused, targets, args, wr
         "floor's; *HTML KB* has no multiple. *requests*, *p50/p95/p99* and *req/s*: wrk, over the "
         "timed window (a request still waiting when the window closes is not in them; slow pages complete few). "
         "*errors*: non-2xx answers and socket errors (connect, read, write, timeout) seen by wrk.",
+        "*others' CPU*: what the machine's cores spent on anything but this run (its gunicorn, wrk, this process and "
+        "isms_load's PostgreSQL connections) from the start of the page's window until its workers fell idle, as a "
+        "share of all cores (/proc/stat): other work on a shared machine, which slows the page's latencies "
+        "(PostgreSQL's parallel workers, which end with their query, and autovacuum count as others too).",
         "*worker CPU ms/req*: user + system time of the gunicorn workers (/proc/<pid>/stat) from just before the "
         "window to when the workers fell idle after it, divided by the requests they answered in that time (their "
         f"access log: {served:,} in all, including the queue that drained after wrk stopped, at most "

@@ -88,6 +88,27 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def processes_cpu_seconds(pids) -> float:
+    """CPU time (user + system) of these processes so far; 0 for one that is gone or not on this machine."""
+    return sum(_cpu_ticks(pid) for pid in pids) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core of the machine has spent busy so far (/proc/stat: all but idle and I/O wait)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU time and that of its children that have ended (each wrk run)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 @dataclass
 class Server:
     """A gunicorn master with its sync workers, bound to 127.0.0.1:port, its access log in a file."""
@@ -110,7 +131,10 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """The workers' CPU time (user + system) so far, summed."""
-        return sum(_cpu_ticks(pid) for pid in self.worker_pids()) / CLOCK_TICKS
+        return processes_cpu_seconds(self.worker_pids())
+
+    def master_cpu_seconds(self) -> float:
+        return processes_cpu_seconds([self.process.pid])
 
     def access_count(self) -> tuple[int, dict[str, int]]:
         """Requests the workers have answered so far (access log lines) and how many of each status; reads only

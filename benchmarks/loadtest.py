@@ -40,6 +40,8 @@ class Page:
     # In-process, alone (Django's test client): queries, their time, the HTML.
     queries: int | None = None
     db_alone_ms: float | None = None
+    alone_ms: float | None = None  # the whole request, in-process
+    duration: float = 0.0  # seconds of load it got
     html_bytes: int | None = None
     # Under load (wrk and the server).
     wrk: dict = field(default_factory=dict)
@@ -48,6 +50,7 @@ class Page:
     cpu_ms: float | None = None
     db_load_ms: float | None = None
     drain_s: float = 0.0
+    others_pct: float | None = None  # the machine's CPU used by anything but this run, share of all cores
 
     @property
     def errors(self) -> int:
@@ -73,6 +76,13 @@ class Page:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=12, help="seconds of load per page (12)")
+    parser.add_argument(
+        "--max-duration",
+        type=float,
+        default=40,
+        help="a slow page gets longer, up to this (40 s), to complete about --min-requests requests",
+    )
+    parser.add_argument("--min-requests", type=int, default=30, help="see --max-duration (30)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds of untimed load before each page (3)")
     parser.add_argument("--connections", type=int, default=20, help="concurrent connections (20)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
@@ -197,8 +207,27 @@ def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs:
         result = measure(page.label, get, runs=runs, warmup=1, memory=False)
         page.queries = max(result.queries)
         page.db_alone_ms = result.median_sql_ms
+        page.alone_ms = result.median_ms
         page.html_bytes = len(result.value.content)
         done["floor" if page.key.startswith("floor") else page.key] = page
+
+
+def pg_backend_cpu(conn) -> float:
+    """CPU seconds of isms_load's PostgreSQL backends so far (read from /proc when the server runs here)."""
+    pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [load_data.LOAD_DB])]
+    return load_server.processes_cpu_seconds(pids)
+
+
+def window(page: Page, args) -> float:
+    """--duration, or longer (up to --max-duration) for a page too slow to complete --min-requests in it: its time
+    alone, on as many workers as there are cores, tells how long that takes."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    needed = (page.alone_ms or 0) / 1000 * args.min_requests / max(1, min(args.workers, cores))
+    return round(min(max(args.duration, needed), max(args.duration, args.max_duration)))
+
+
+def _ours(server) -> float:
+    return server.cpu_seconds() + server.master_cpu_seconds() + load_server.own_cpu_seconds()
 
 
 # --- the database's own clock ---------------------------------------------------------------------------------------
@@ -328,13 +357,15 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
                 script=script,
             )
             server.wait_idle()
-            db_before = db_active_ms(conn)
+            db_before = db_active_ms(conn)  # also ends isms_load's connections: their CPU starts from 0 below
             cpu_before, (served_before, statuses_before) = server.cpu_seconds(), server.access_count()
+            busy_before, ours_before, window_began = load_server.machine_busy_seconds(), _ours(server), time.monotonic()
+            page.duration = window(page, args)
             page.wrk = load_server.run_wrk(
                 wrk,
                 url,
                 cookie,
-                duration=args.duration,
+                duration=page.duration,
                 connections=args.connections,
                 threads=args.threads,
                 timeout=args.timeout,
@@ -342,6 +373,11 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
             )
             page.drain_s = server.wait_idle()
             cpu_after, (served_after, statuses_after) = server.cpu_seconds(), server.access_count()
+            others = (
+                load_server.machine_busy_seconds() - busy_before - (_ours(server) - ours_before) - pg_backend_cpu(conn)
+            )
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+            page.others_pct = max(0.0, others) * 100 / ((time.monotonic() - window_began) * cores)
             db_after = db_active_ms(conn)
             page.served = served_after - served_before
             page.server_statuses = {
@@ -356,7 +392,8 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
             _step(
                 clock,
                 f"{page.label}: {page.wrk['requests']:,} requests, p50 {page.figure('p50'):,.0f} ms, "
-                f"{page.figure('rps'):,.1f}/s, CPU {page.cpu_ms or 0:,.1f} ms/req, errors {page.errors}",
+                f"{page.figure('rps'):,.1f}/s, CPU {page.cpu_ms or 0:,.1f} ms/req, errors {page.errors}, "
+                f"others used {page.others_pct:.0f}% of the CPU",
             )
     finally:
         load_server.stop_gunicorn(server)
