@@ -170,10 +170,11 @@ def section(pages, *, started, took_s, pg_label, spec, reused, targets, args, wr
         "floor's; *HTML KB* has no multiple. *requests*, *p50/p95/p99* and *req/s*: wrk, over the "
         "timed window (a request still waiting when the window closes is not in them; slow pages complete few). "
         "*errors*: non-2xx answers and socket errors (connect, read, write, timeout) seen by wrk.",
-        "*others' CPU*: what the machine's cores spent on anything but this run (its gunicorn, wrk, this process and "
-        "isms_load's PostgreSQL connections) from the start of the page's window until its workers fell idle, as a "
-        "share of all cores (/proc/stat): other work on a shared machine, which slows the page's latencies "
-        "(PostgreSQL's parallel workers, which end with their query, and autovacuum count as others too).",
+        "*others' CPU*: what the machine's cores spent on anything but this run (its gunicorn, wrk, this process "
+        "and PostgreSQL — all of PostgreSQL, since the parallel workers a query starts end before they can be told "
+        "apart; so other sessions' database work is not in it) from the start of the page's window until its "
+        "workers fell idle, as a share of all cores (/proc/stat): other work on a shared machine, which slows the "
+        "page's latencies. – when PostgreSQL does not run on this machine.",
         "*worker CPU ms/req*: user + system time of the gunicorn workers (/proc/<pid>/stat) from just before the "
         "window to when the workers fell idle after it, divided by the requests they answered in that time (their "
         f"access log: {served:,} in all, including the queue that drained after wrk stopped, at most "

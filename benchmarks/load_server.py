@@ -72,6 +72,14 @@ def ensure_wrk() -> str:
 # --- gunicorn ---------------------------------------------------------------------------------------------------
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first), or [] if there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
 def _children(pid: int) -> list[int]:
     try:
         return sorted(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
@@ -81,16 +89,29 @@ def _children(pid: int) -> list[int]:
 
 def _cpu_ticks(pid: int) -> int:
     """utime + stime of one process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])
+    fields = _stat(pid)
+    return int(fields[11]) + int(fields[12]) if fields else 0
 
 
 def processes_cpu_seconds(pids) -> float:
     """CPU time (user + system) of these processes so far; 0 for one that is gone or not on this machine."""
     return sum(_cpu_ticks(pid) for pid in pids) / CLOCK_TICKS
+
+
+def postmaster_of(backend_pid: int) -> int | None:
+    """The PostgreSQL server process (a backend's parent), when the server runs on this machine."""
+    fields = _stat(backend_pid)
+    return int(fields[1]) if fields else None
+
+
+def postgres_cpu_seconds(postmaster: int | None) -> float | None:
+    """All the CPU PostgreSQL has used so far: the server process, the children it has reaped (ended backends,
+    parallel workers) and those still running. None if it does not run here."""
+    fields = _stat(postmaster) if postmaster else []
+    if not fields:
+        return None
+    reaped = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return reaped / CLOCK_TICKS + processes_cpu_seconds(_children(postmaster))
 
 
 def machine_busy_seconds() -> float:

@@ -212,12 +212,6 @@ def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs:
         done["floor" if page.key.startswith("floor") else page.key] = page
 
 
-def pg_backend_cpu(conn) -> float:
-    """CPU seconds of isms_load's PostgreSQL backends so far (read from /proc when the server runs here)."""
-    pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [load_data.LOAD_DB])]
-    return load_server.processes_cpu_seconds(pids)
-
-
 def window(page: Page, args) -> float:
     """--duration, or longer (up to --max-duration) for a page too slow to complete --min-requests in it: its time
     alone, on as many workers as there are cores, tells how long that takes."""
@@ -226,8 +220,13 @@ def window(page: Page, args) -> float:
     return round(min(max(args.duration, needed), max(args.duration, args.max_duration)))
 
 
-def _ours(server) -> float:
-    return server.cpu_seconds() + server.master_cpu_seconds() + load_server.own_cpu_seconds()
+def _ours(server, postmaster: int | None) -> float | None:
+    """CPU used so far by this run: gunicorn, this process and its ended children (wrk), and PostgreSQL (all of
+    it: the parallel workers a query starts end before they could be told apart)."""
+    postgres = load_server.postgres_cpu_seconds(postmaster)
+    if postgres is None:
+        return None
+    return server.cpu_seconds() + server.master_cpu_seconds() + load_server.own_cpu_seconds() + postgres
 
 
 # --- the database's own clock ---------------------------------------------------------------------------------------
@@ -323,6 +322,7 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
     server = load_server.start_gunicorn(dict(os.environ), tmp, workers=args.workers)
     _step(clock, f"gunicorn on {server.base}, workers {server.workers}")
     script = tmp / "count.lua"
+    postmaster = load_server.postmaster_of(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
     try:
         login = reverse("login")
         browsers = {
@@ -359,7 +359,8 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
             server.wait_idle()
             db_before = db_active_ms(conn)  # also ends isms_load's connections: their CPU starts from 0 below
             cpu_before, (served_before, statuses_before) = server.cpu_seconds(), server.access_count()
-            busy_before, ours_before, window_began = load_server.machine_busy_seconds(), _ours(server), time.monotonic()
+            busy_before, ours_before = load_server.machine_busy_seconds(), _ours(server, postmaster)
+            window_began = time.monotonic()
             page.duration = window(page, args)
             page.wrk = load_server.run_wrk(
                 wrk,
@@ -373,11 +374,11 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
             )
             page.drain_s = server.wait_idle()
             cpu_after, (served_after, statuses_after) = server.cpu_seconds(), server.access_count()
-            others = (
-                load_server.machine_busy_seconds() - busy_before - (_ours(server) - ours_before) - pg_backend_cpu(conn)
-            )
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-            page.others_pct = max(0.0, others) * 100 / ((time.monotonic() - window_began) * cores)
+            ours_after = _ours(server, postmaster)
+            if ours_before is not None and ours_after is not None:
+                others = load_server.machine_busy_seconds() - busy_before - (ours_after - ours_before)
+                cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+                page.others_pct = max(0.0, others) * 100 / ((time.monotonic() - window_began) * cores)
             db_after = db_active_ms(conn)
             page.served = served_after - served_before
             page.server_statuses = {
@@ -393,7 +394,7 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
                 clock,
                 f"{page.label}: {page.wrk['requests']:,} requests, p50 {page.figure('p50'):,.0f} ms, "
                 f"{page.figure('rps'):,.1f}/s, CPU {page.cpu_ms or 0:,.1f} ms/req, errors {page.errors}, "
-                f"others used {page.others_pct:.0f}% of the CPU",
+                f"others used {page.others_pct or 0:.0f}% of the CPU",
             )
     finally:
         load_server.stop_gunicorn(server)
