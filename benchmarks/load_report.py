@@ -40,8 +40,8 @@ def _ratio(value: float | None, floor: float | None) -> str:
     if value is None or not floor:
         return ""
     r = value / floor
-    if r < 0.1:  # requests per second: a fraction of the floor's
-        return f"1/{1 / r:,.0f}"
+    if r < 1:  # requests per second: a fraction of the floor's
+        return f"1/{1 / r:,.0f}" if r <= 0.1 else f"1/{1 / r:,.1f}"
     return f"×{r:,.0f}" if r >= 10 else f"×{r:,.1f}"
 
 
