@@ -82,3 +82,22 @@ def test_people_who_see_every_task_may_filter_by_any_owner(client_as, compliance
     for person in (compliance, viewer):
         choices = client_as(person).get(reverse("maintenance:month")).context["form"].fields["owner"].queryset
         assert {owner, other_owner} <= set(choices)  # everyone who owns a task
+
+
+def test_the_dashboard_counts_a_task_with_a_long_lead_as_due(client_as, compliance, owner, clock):
+    """An external audit reminded 60 days ahead is "due" for all those days: counted, whatever rows are skipped."""
+    from django.urls import reverse
+
+    from isms.maintenance.models import Occurrence
+    from isms.maintenance.selectors import status_counts
+    from tests.factories import make_schedule
+
+    make_schedule(
+        owner=owner,
+        title="Surveillance audit",
+        rrule="",
+        start_date=clock.today + datetime.timedelta(days=50),
+        reminder_days=[60, 30, 7],
+    )
+    assert status_counts(Occurrence.objects.all(), clock.today)["due"] == 1
+    assert client_as(compliance).get(reverse("dashboard")).context["counts"]["due"] == 1
