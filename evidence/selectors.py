@@ -4,8 +4,10 @@ Each list is built in a fixed number of queries."""
 
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from isms.foundation import reach
@@ -55,11 +57,16 @@ def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[Ev
     if f.control is not None or f.requirement is not None:
         control_type = ContentType.objects.get_for_model(Control)
     if f.control is not None:
-        # Evidence filed for the control, or on a task of one of its periodic activities.
-        qs = qs.filter(
-            Q(control=f.control)
-            | Q(occurrence__schedule__subject_type=control_type, occurrence__schedule__subject_id=f.control.pk)
+        # Evidence filed for the control, or on a task of one of its periodic activities. The tasks are read
+        # first (one query) so that the database combines two indexes instead of joining every row to its task.
+        from isms.maintenance.models import Occurrence
+
+        tasks = list(
+            Occurrence.objects.filter(
+                schedule__subject_type=control_type, schedule__subject_id=f.control.pk
+            ).values_list("pk", flat=True)
         )
+        qs = qs.filter(Q(control=f.control) | Q(occurrence_id__in=tasks))
     if f.requirement is not None:
         # Evidence for the requirement itself counts, and so does every mapped control's evidence.
         mapped = Control.objects.filter(requirements=f.requirement).values("pk")
@@ -81,6 +88,29 @@ def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[Ev
     if f.type:
         qs = qs.filter(type=f.type)
     return qs.order_by("-submitted_at", "-pk")
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most `cap` + 1 rows: an exact total up to `cap`, and past it only the fact
+    that there are more (`is_capped`), with the first `cap` items reachable page by page. Counting every one of
+    200,000 rows on each page is what made the library slow; the page never shows a total it did not count."""
+
+    def __init__(self, object_list, per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def _bounded_count(self) -> int:
+        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        """More items match than were counted."""
+        return self._bounded_count > self.cap
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._bounded_count, self.cap)
 
 
 def evidence_detail(user, pk: int) -> EvidenceItem:

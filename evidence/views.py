@@ -6,7 +6,6 @@ outside the user's reach is a 404, never a 403, so ids cannot be probed."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,14 +23,17 @@ from .forms import DeleteForm, EvidenceForm, LibraryFilterForm, PeriodForm
 from .models import EvidenceItem
 from .services import control_of, evidence_add_file, evidence_add_link, evidence_add_note, evidence_delete
 
+LIBRARY_COUNT_CAP = 10_000  # the library counts this many matches at most, and past it says "more than"
+
 
 @never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
 def index(request):
-    """The evidence library: everything within the user's reach, searched and filtered, 50 to a page."""
+    """The evidence library: everything within the user's reach, searched and filtered, 50 to a page; the
+    count is exact up to LIBRARY_COUNT_CAP and "more than" that past it."""
     form = LibraryFilterForm(request.GET or None)
     items = selectors.library_queryset(request.user, form.filters())
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = selectors.CappedPaginator(items, 50, cap=LIBRARY_COUNT_CAP).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "evidence/index.html", {"form": form, "page": page, "filter_query": params.urlencode()})

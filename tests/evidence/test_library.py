@@ -150,3 +150,18 @@ def test_owner_sees_the_filters_but_only_their_reach(client, owner, library):
         library["new"].pk,
         library["gone"].pk,
     }
+
+
+def test_a_large_library_says_more_than_the_cap_instead_of_counting_every_item(client, compliance, world, monkeypatch):
+    """Past the counting cap the page says "more than", never a made-up total; below it, the exact count."""
+    from evidence import views
+
+    for n in range(12):
+        evidence_add_note(note=f"Access log review {n}", by=compliance, source="api", control=world["mine"])
+    client.force_login(compliance)
+    monkeypatch.setattr(views, "LIBRARY_COUNT_CAP", 10)
+    many = client.get(reverse("evidence:index"), {"source": "api"})
+    few = client.get(reverse("evidence:index"), {"source": "api", "q": "review 1"})  # 1, 10 and 11
+    assert "More than 10 items" in many.content.decode()
+    assert "narrow the search" in many.content.decode()
+    assert "3 items." in few.content.decode() and "More than" not in few.content.decode()
