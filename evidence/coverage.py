@@ -8,6 +8,7 @@ the number of occurrences."""
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
@@ -155,6 +156,7 @@ class Summary:
     ahead: int = 0
     gaps: int = 0
     evidence: int = 0
+    no_evidence: int = 0  # done (on time or late) without any live evidence
 
     def add(self, mark: Mark) -> None:
         key = {
@@ -166,6 +168,7 @@ class Summary:
         }.get(mark.status, "ahead")
         setattr(self, key, getattr(self, key) + 1)
         self.gaps += mark.is_gap
+        self.no_evidence += mark.without_evidence
         self.evidence += mark.evidence_count
 
     def merge(self, other: "Summary") -> None:
@@ -206,8 +209,32 @@ class Strip:
     summary: Summary = field(default_factory=Summary)
 
 
+@dataclass
+class ControlLine:
+    """One control on a requirement's coverage: its activities' counts and a compact strip (the control's own
+    coverage page has the marks)."""
+
+    control: Control
+    activities: list[Schedule] = field(default_factory=list)
+    summary: Summary = field(default_factory=Summary)
+    paths: list[tuple[str, str]] = field(default_factory=list)  # (kind, SVG path) on a STRIP_COLUMNS-wide strip
+
+    @property
+    def open(self) -> int:
+        """Tasks not yet done that are not late either: still to come."""
+        return self.summary.ahead
+
+    @property
+    def missed_or_overdue(self) -> int:
+        return self.summary.missed + self.summary.overdue
+
+
 DIRECT_SHOWN = 20
 TABLE_ROWS_MAX = 200
+GAPS_SHOWN = 50  # a requirement's page lists this many gaps; each control's page lists all of its own
+STRIP_COLUMNS = 100  # a control's compact strip: the period in 100 columns, each the worst stretch within it
+# Worst first: a column shows a gap if any activity of the control has a gap within it.
+SEVERITY = ("gap", "late", "covered", "skipped", "ahead")
 
 
 @dataclass
@@ -221,9 +248,44 @@ class Coverage:
     ticks: list[tuple[float, str, str]]
     direct_total: int = 0
 
-    @property
+    @cached_property
     def mark_count(self) -> int:
         return sum(len(strip.marks) for strip in self.strips)
+
+    @cached_property
+    def gap_marks(self) -> list[tuple[Strip, Mark]]:
+        """Every task missed, overdue or done without evidence, newest due first."""
+        gaps = [(strip, mark) for strip in self.strips for mark in strip.marks if mark.is_gap]
+        gaps.sort(key=lambda pair: (pair[1].occurrence.due_date, pair[0].control.reference), reverse=True)
+        return gaps
+
+    @property
+    def gaps_shown(self) -> list[tuple[Strip, Mark]]:
+        return self.gap_marks[:GAPS_SHOWN]
+
+    @property
+    def gaps_more(self) -> int:
+        return max(len(self.gap_marks) - GAPS_SHOWN, 0)
+
+    @cached_property
+    def by_control(self) -> list[ControlLine]:
+        """One line per control, in the order of the controls (those without an activity in the period too)."""
+        lines = {c.pk: ControlLine(control=c) for c in self.controls}
+        columns: dict[int, list[int]] = {pk: [len(SEVERITY)] * STRIP_COLUMNS for pk in lines}
+        for strip in self.strips:
+            line = lines[strip.control.pk]
+            line.activities.append(strip.schedule)
+            line.summary.merge(strip.summary)
+            worst = columns[strip.control.pk]
+            for seg in strip.segments:
+                rank = SEVERITY.index(seg.kind)
+                first = min(int(seg.left * STRIP_COLUMNS / 100), STRIP_COLUMNS - 1)
+                last = max(first, min(int(-(-(seg.left + seg.width) * STRIP_COLUMNS // 100)) - 1, STRIP_COLUMNS - 1))
+                for col in range(first, last + 1):
+                    worst[col] = min(worst[col], rank)
+        for pk, line in lines.items():
+            line.paths = _paths(columns[pk])
+        return list(lines.values())
 
     @property
     def table_gaps_only(self) -> bool:
@@ -380,6 +442,18 @@ def _segments(marks: list[Mark], previous_due: datetime.date | None, period: Per
         if right - left > 0:
             segments.append(Segment(left=left, width=round(right - left, 3), kind=kind))
     return segments
+
+
+def _paths(columns: list[int]) -> list[tuple[str, str]]:
+    """Runs of columns of the same kind as one SVG path per kind (x in columns, a strip 1 high)."""
+    runs: dict[int, list[str]] = defaultdict(list)
+    start = 0
+    for col in range(1, len(columns) + 1):
+        if col == len(columns) or columns[col] != columns[start]:
+            if columns[start] < len(SEVERITY):
+                runs[columns[start]].append(f"M{start} 0h{col - start}v1h-{col - start}z")
+            start = col
+    return [(SEVERITY[rank], "".join(parts)) for rank, parts in sorted(runs.items())]
 
 
 def month_ticks(period: Period) -> list[tuple[float, str, str]]:
