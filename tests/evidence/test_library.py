@@ -165,3 +165,21 @@ def test_a_large_library_says_more_than_the_cap_instead_of_counting_every_item(c
     assert "More than 10 items" in many.content.decode()
     assert "narrow the search" in many.content.decode()
     assert "3 items." in few.content.decode() and "More than" not in few.content.decode()
+
+
+def test_the_filter_lists_offer_every_choice_and_keep_the_chosen_ones(client, compliance, library):
+    """The filter lists are written out by the page itself (cheaper than a widget per option): every control,
+    requirement, person and department is offered, and what was chosen stays chosen."""
+    client.force_login(compliance)
+    body = client.get(reverse("evidence:index"), {"control": library["mine"].pk, "type": "link"}).content.decode()
+    assert '<select name="control" id="id_control" class="form-select form-select-sm">' in body
+    assert (
+        f'<option value="{library["mine"].pk}" selected>{library["mine"].reference} {library["mine"].name}</option>'
+        in body
+    )
+    assert f'<option value="{library["theirs"].pk}">{library["theirs"].reference} ' in body
+    assert '<option value="link" selected>Link</option>' in body and '<option value="">Any kind</option>' in body
+    gdpr = library["gdpr"]
+    assert f'<option value="{gdpr.pk}">{gdpr.framework.name} · Art. 28 Processor</option>' in body
+    body = client.get(reverse("evidence:index"), {"control": "999999"}).content.decode()
+    assert '<select name="control" id="id_control" class="form-select form-select-sm" aria-invalid="true">' in body
