@@ -47,9 +47,9 @@ def _params(config: dict, dbname: str) -> dict:
 
 
 def maintenance_connection(config: dict) -> psycopg.Connection:
-    """An autocommit connection to the server's maintenance database (never to isms_load itself)."""
+    """An autocommit connection to the server's maintenance database (never to a benchmark's database itself)."""
     name = config.get("NAME") or "postgres"
-    if name == LOAD_DB:
+    if name == LOAD_DB or name.startswith("isms_growth_"):
         name = "postgres"
     try:
         return psycopg.connect(**_params(config, name), autocommit=True, connect_timeout=5)
@@ -60,13 +60,13 @@ def maintenance_connection(config: dict) -> psycopg.Connection:
         ) from None
 
 
-def load_url(config: dict) -> str:
-    """A DATABASE_URL for isms_load on the same server, as the web workers and this process read it."""
+def load_url(config: dict, name: str = LOAD_DB) -> str:
+    """A DATABASE_URL for isms_load (or `name`) on the same server, as the web workers and this process read it."""
     auth = config.get("USER") or "postgres"
     if config.get("PASSWORD"):
         auth += f":{config['PASSWORD']}"
     host = f"{config.get('HOST') or '127.0.0.1'}:{config.get('PORT') or 5432}"
-    return f"postgres://{auth}@{host}/{LOAD_DB}"
+    return f"postgres://{auth}@{host}/{name}"
 
 
 def wanted_spec(args) -> dict:
@@ -79,10 +79,11 @@ def wanted_spec(args) -> dict:
     }
 
 
-def recorded(conn: psycopg.Connection) -> dict | None:
-    """What the existing isms_load was built with (its comment), or None if there is none or it is incomplete."""
+def recorded(conn: psycopg.Connection, name: str = LOAD_DB) -> dict | None:
+    """What the existing isms_load (or `name`) was built with (its comment), or None if there is none or it is
+    incomplete."""
     row = conn.execute(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [LOAD_DB]
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
     ).fetchone()
     if row is None or not row[0]:
         return None
@@ -92,14 +93,14 @@ def recorded(conn: psycopg.Connection) -> dict | None:
         return None
 
 
-def recreate(conn: psycopg.Connection) -> None:
-    name = sql.Identifier(LOAD_DB)
-    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-    conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+def recreate(conn: psycopg.Connection, name: str = LOAD_DB) -> None:
+    ident = sql.Identifier(name)
+    conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+    conn.execute(sql.SQL("CREATE DATABASE {}").format(ident))
 
 
-def record(conn: psycopg.Connection, spec: dict) -> None:
-    conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(LOAD_DB), sql.Literal(json.dumps(spec))))
+def record(conn: psycopg.Connection, spec: dict, name: str = LOAD_DB) -> None:
+    conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(json.dumps(spec))))
 
 
 def build(args) -> dict:
