@@ -300,8 +300,27 @@ CACHES = {
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # Whole pages kept until the next write (isms/foundation/pagecache.py): Redis when REDIS_URL is set, shared
+    # by every web process; otherwise each process keeps its own (still correct: the version is in the database).
+    "pages": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "isms-pages",
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        }
+    ),
 }
+# How long a page may be kept at most (seconds; 0 turns the page cache off). Any write through the application
+# ends it sooner; this bounds only what a write made outside it (psql, a restored backup) could leave behind.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "isms.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -58,10 +58,12 @@ class Clock:
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: the per-address rate limits (isms/foundation/ratelimit.py) count
-    there, and every test client posts from the same address."""
-    from django.core.cache import cache
+    there, and every test client posts from the same address; and no page cached by an earlier test
+    (isms/foundation/pagecache.py) can be served to this one."""
+    from django.core.cache import cache, caches
 
     cache.clear()
+    caches["pages"].clear()
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ class FoundationConfig(AppConfig):
     label = "foundation"
 
     def ready(self) -> None:
-        from . import sessions  # noqa: F401  (connects the sign-in stamp of the session limits)
+        from . import pagecache, sessions  # noqa: F401  (sessions: connects the sign-in stamp of the session limits)
+
+        pagecache.install()  # every write through Django changes the data version cached pages are keyed on
 
 
 class ISMSAdminConfig(admin_apps.AdminConfig):
