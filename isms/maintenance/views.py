@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from isms.foundation import identity, reach
 from isms.foundation.lists import ListPage
+from isms.foundation.pagecache import cached_page
 from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
 from isms.foundation.ratelimit import rate_limited
@@ -63,6 +64,7 @@ def _month_param(request, today) -> tuple[int, int]:
 
 
 @role_required(STAFF)
+@cached_page
 def month(request):
     today = timezone.localdate()
     year, mon = _month_param(request, today)
@@ -88,6 +90,7 @@ def month(request):
 
 
 @role_required(STAFF)
+@cached_page
 def agenda(request):
     today = timezone.localdate()
     form, qs = _filtered(request, today)
@@ -110,6 +113,7 @@ def agenda(request):
 
 
 @role_required(STAFF)
+@cached_page
 def my_tasks(request):
     today = timezone.localdate()
     mine = selectors.calendar_queryset().filter(owner=request.user)
@@ -240,6 +244,7 @@ SCHEDULES = ListPage(
 
 
 @role_required(STAFF)
+@cached_page
 def schedule_list(request):
     reach.check(request.user, "view", Schedule)
     return SCHEDULES.render(request, selectors.schedule_list(request.user, timezone.localdate()))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from evidence.calendar import done_without_evidence
 from isms.foundation import reach
+from isms.foundation.pagecache import cached_page
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import ALL
 from isms.maintenance.models import Occurrence
@@ -22,6 +23,7 @@ WITHOUT_EVIDENCE_DAYS = 90
 
 
 @role_required(ALL)
+@cached_page
 def dashboard(request):
     if not reach.is_staff_member(request.user):  # an auditor's home is their portal
         return redirect("evidence:portal")
