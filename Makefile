@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format check bench loadtest clean-data
+.PHONY: run test lint format check bench bench-growth loadtest clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(VENV)/.dev
 ## if it can, else says how); each page as a multiple of a floor view (results: docs/benchmarks.md)
 loadtest: $(VENV)/.runtime
 	$(PY) -m benchmarks.loadtest $(LOADTEST_ARGS)
+
+## bench-growth: the notice scan, the month view and the evidence library at 10k, 100k and 1M occurrences and evidence
+## items, each size in a PostgreSQL database of its own (isms_growth_*, reused), and how each grows (docs/benchmarks.md)
+bench-growth: $(VENV)/.runtime
+	$(PY) -m benchmarks.growth $(GROWTH_ARGS)
 
 clean-data:
 	rm -rf var/
