@@ -10,9 +10,10 @@ from . import report
 
 ENGINE_KEY = "load-postgresql"
 NO_RATIO = {"html"}  # the floor answers a few bytes of text: a multiple of it says nothing
-FIGURES = ["p50", "p95", "p99", "rps", "cpu", "db_load", "db_alone", "queries", "html"]
+FIGURES = ["p50", "p95", "p99", "rps", "cpu", "built_cpu", "db_load", "db_alone", "queries", "html"]
 HEADERS = [
     "page",
+    "page cache",
     "requests",
     "errors",
     "others' CPU",
@@ -21,6 +22,7 @@ HEADERS = [
     "p99 ms",
     "req/s",
     "worker CPU ms/req",
+    "CPU ms to build it, alone",
     "DB ms/req under load",
     "DB ms/req alone",
     "queries",
@@ -56,7 +58,8 @@ def floor_medians(pages) -> dict[str, float | None]:
 
 def _row(page, floor: dict, *, is_floor: bool) -> list[str]:
     others = "–" if page.others_pct is None else f"{page.others_pct:.0f}%"
-    cells = [page.label, f"{page.wrk.get('requests', 0):,}", f"{page.errors:,}", others]
+    cache = {"hit": "served", "miss": "kept, not served", "": "–"}.get(page.cache, page.cache)
+    cells = [page.label, cache, f"{page.wrk.get('requests', 0):,}", f"{page.errors:,}", others]
     for name in FIGURES:
         value = page.figure(name)
         if name == "html" and is_floor and page.html_bytes is not None:
@@ -75,7 +78,7 @@ def table(pages) -> str:
     for page in pages:
         label_row = _row(page, floor, is_floor=page.key.startswith("floor"))
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in label_row) + " |")
-    median = ["**floor, median of the three**", "", "", ""] + [
+    median = ["**floor, median of the three**", "", "", "", ""] + [
         "" if n in NO_RATIO or floor[n] is None else f"**{f'{floor[n]:,g}' if n == 'queries' else _number(floor[n])}**"
         for n in FIGURES
     ]
@@ -113,6 +116,17 @@ def verdicts(pages) -> list[str]:
         f"300 KB): within — {'; '.join(within) or 'none'}."
     )
     lines.append(f"Over: {'; '.join(over) or 'none'}.")
+    built = [
+        f"{page.label} {_ratio(page.built_cpu_ms, floor['built_cpu'])}"
+        for page in pages
+        if page.hot and page.built_cpu_ms is not None and floor["built_cpu"]
+    ]
+    if built:
+        lines.append(
+            "The first view after a change (the page built, in-process, CPU as a multiple of the floor's): "
+            + "; ".join(built)
+            + "."
+        )
     return lines
 
 
@@ -148,8 +162,10 @@ def section(pages, *, started, took_s, pg_label, spec, reused, targets, args, wr
         f"{args.workers} sync workers on 127.0.0.1, `benchmarks/load_settings.py` = production settings (DEBUG off, "
         "a throwaway SECRET_KEY, ALLOWED_HOSTS=127.0.0.1; plain http on loopback, so SECURE_SSL_REDIRECT and the "
         "cookies' Secure flag off; STATIC_MANIFEST off, no collectstatic; REDIS_URL unset, so each worker caches in "
-        "its own memory; RATE_LIMIT_REQUESTS raised to 100,000) with the floor view added in "
-        "`benchmarks/load_urls.py`.",
+        "its own memory, its rate-limit counts and its copies of pages (the page cache, "
+        "`isms/foundation/pagecache.py`: a page is kept until any write is committed, another day comes, or "
+        "`PAGE_CACHE_SECONDS` — 600 — pass; the data version it is keyed on is read from the database on every "
+        "request); RATE_LIMIT_REQUESTS raised to 100,000) with the floor view added in `benchmarks/load_urls.py`.",
         "",
         f"**Load:** wrk {wrk_version}, {args.connections} connections on {args.threads} threads, "
         f"{args.duration:g} s per page ({longer}) after {args.warmup:g} s of untimed warm-up, wrk's timeout "
@@ -179,6 +195,14 @@ def section(pages, *, started, took_s, pg_label, spec, reused, targets, args, wr
         "window to when the workers fell idle after it, divided by the requests they answered in that time (their "
         f"access log: {served:,} in all, including the queue that drained after wrk stopped, at most "
         f"{drained:.0f} s).",
+        "*page cache*: what the server's page cache did with one more view of the page after the warm-up "
+        "(*served*: the view came from the cache, as every view under load does until data changes; – the page is "
+        "not cached: it is built on every request). Nothing is written during the load, so each worker builds a "
+        "cached page once and serves it after; the first view after any change costs the *CPU ms to build it*.",
+        "*CPU ms to build it, alone*: this process's CPU per request (median of at least 5) for the page built "
+        "in-process through Django's test client with the page cache off, middleware included: what a view costs "
+        "the first time after a change (a task completed, evidence added), the cache's cold cost; the floor's own "
+        "figure is measured the same way.",
         "*DB ms/req under load*: PostgreSQL's own clock for `isms_load` (pg_stat_database.active_time, time spent "
         "executing statements) over the same span, divided by the same requests; connections are ended before each "
         "reading so that every backend has written its statistics (the workers reconnect on their next request); "

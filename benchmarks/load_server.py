@@ -263,6 +263,7 @@ class Browser:
 
     base: str
     jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+    last_headers: dict = field(default_factory=dict)
 
     def _opener(self, follow: bool = True):
         handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
@@ -271,11 +272,13 @@ class Browser:
         return urllib.request.build_opener(*handlers)
 
     def get(self, path: str, *, follow: bool = True) -> tuple[int, str, bytes]:
-        """(status, final path, body)."""
+        """(status, final path, body); the answer's headers are kept in `last_headers`."""
         try:
             with self._opener(follow).open(self.base + path, timeout=120) as response:
+                self.last_headers = dict(response.headers.items())
                 return response.status, urllib.parse.urlsplit(response.url).path, response.read()
         except urllib.error.HTTPError as exc:
+            self.last_headers = dict(exc.headers.items())
             return exc.code, path, exc.read()
 
     def post_form(self, path: str, fields: dict) -> tuple[int, str, bytes]:

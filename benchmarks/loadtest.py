@@ -18,6 +18,7 @@ import datetime
 import os
 import secrets
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -41,6 +42,8 @@ class Page:
     queries: int | None = None
     db_alone_ms: float | None = None
     alone_ms: float | None = None  # the whole request, in-process
+    built_cpu_ms: float | None = None  # CPU of building the page in-process, page cache off (a first view)
+    cache: str = ""  # what the server's page cache did with a view after the warm-up: hit, miss or "" (not cached)
     duration: float = 0.0  # seconds of load it got
     html_bytes: int | None = None
     # Under load (wrk and the server).
@@ -65,6 +68,7 @@ class Page:
             "p99": w.get("p99", 0) / 1000 if w else None,
             "rps": w["requests"] / (w["duration_us"] / 1e6) if w and w.get("duration_us") else None,
             "cpu": self.cpu_ms,
+            "built_cpu": self.built_cpu_ms,
             "db_load": self.db_load_ms,
             "db_alone": self.db_alone_ms,
             "queries": self.queries,
@@ -180,6 +184,9 @@ def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs:
     from .measure import measure
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # Every request here builds its page (the page cache off): what the first view after a change costs. The
+    # server under load keeps its cache on, as in production.
+    settings.PAGE_CACHE_SECONDS = 0
     backend = "django.contrib.auth.backends.ModelBackend"
     clients = {"manager": Client(), "owner": Client(), "task": Client()}
     clients["manager"].force_login(t.manager, backend=backend)
@@ -190,10 +197,11 @@ def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs:
     done: dict[str, Page] = {}
     for page in page_list:
         if page.key.startswith("floor") and "floor" in done:
-            page.queries, page.db_alone_ms, page.html_bytes = (
+            page.queries, page.db_alone_ms, page.html_bytes, page.built_cpu_ms = (
                 done["floor"].queries,
                 done["floor"].db_alone_ms,
                 done["floor"].html_bytes,
+                done["floor"].built_cpu_ms,
             )
             continue
         client = clients[page.who]
@@ -209,7 +217,18 @@ def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs:
         page.db_alone_ms = result.median_sql_ms
         page.alone_ms = result.median_ms
         page.html_bytes = len(result.value.content)
+        page.built_cpu_ms = built_cpu_ms(get, runs=max(runs, 5))
         done["floor" if page.key.startswith("floor") else page.key] = page
+
+
+def built_cpu_ms(get, *, runs: int) -> float:
+    """CPU of this process per request (median of `runs`): the page built in-process, middleware included."""
+    spent = []
+    for _ in range(runs):
+        start = time.process_time()
+        get()
+        spent.append((time.process_time() - start) * 1000)
+    return statistics.median(spent)
 
 
 def window(page: Page, args) -> float:
@@ -357,6 +376,8 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
                 script=script,
             )
             server.wait_idle()
+            browser.get(page.path, follow=False)  # after the warm-up: does the server keep this page?
+            page.cache = browser.last_headers.get("X-Page-Cache", "")
             db_before = db_active_ms(conn)  # also ends isms_load's connections: their CPU starts from 0 below
             cpu_before, (served_before, statuses_before) = server.cpu_seconds(), server.access_count()
             busy_before, ours_before = load_server.machine_busy_seconds(), _ours(server, postmaster)
