@@ -4,10 +4,15 @@ and choosing a coverage period."""
 from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
+from django.db.models import Q
+from django.db.models import Value as V
+from django.db.models.functions import Concat
 
 from controls.models import Control, Requirement
 from isms.accounts.models import Department, User
+from isms.foundation import reach
 from isms.foundation.forms import BoundedDateField, DateInput, MultipleFileField
+from isms.foundation.search import Lookup, LookupField
 from isms.maintenance.forms import CompleteForm
 
 from .coverage import MAX_PERIOD_DAYS
@@ -178,18 +183,63 @@ def _submitters():
     return User.objects.filter(is_active=True).exclude(role="auditor").order_by("first_name", "last_name", "username")
 
 
+def _person_label(user: User) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
+
+
+def _person_exact(qs, text: str):
+    """A person's label ends with their username in brackets: that names them even when two share a name."""
+    username = text[text.rfind("(") + 1 : -1] if text.endswith(")") and "(" in text else text
+    return qs.filter(username__iexact=username.strip())
+
+
+CONTROL = Lookup(
+    noun="control",
+    plural="controls",
+    label=lambda c: f"{c.reference} {c.name}",
+    exact=lambda qs, text: qs.annotate(_label=Concat("reference", V(" "), "name")).filter(
+        Q(reference__iexact=text) | Q(_label__iexact=text)
+    ),
+    fields=("reference", "name"),
+    order=("reference",),
+)
+REQUIREMENT = Lookup(
+    noun="requirement",
+    plural="requirements",
+    label=lambda r: f"{r.framework.name} · {r.identifier} {r.title}",
+    exact=lambda qs, text: qs.annotate(
+        _label=Concat("framework__name", V(" · "), "identifier", V(" "), "title")
+    ).filter(_label__iexact=text),
+    fields=("identifier", "title", "framework__name"),
+    order=("framework__name", "position"),
+)
+PERSON = Lookup(
+    noun="person",
+    plural="people",
+    label=_person_label,
+    exact=_person_exact,
+    fields=("first_name", "last_name", "username"),
+    order=("first_name", "last_name", "username"),
+)
+
+# The boxes of the library's filter bar that offer suggestions as a person types (evidence:suggest).
+LOOKUPS = ("control", "requirement", "submitted_by")
+
+
 class LibraryFilterForm(forms.Form):
+    """The library's filter bar. Control, requirement and person are typed, with suggestions (isms.foundation.
+    search.LookupField): a drop-down of every one of them was ~1,000 options drawn on every page."""
+
     q = forms.CharField(label="Search", required=False, help_text="Title or file name")
-    control = forms.ModelChoiceField(queryset=Control.objects.all(), required=False, empty_label="Any control")
-    requirement = forms.ModelChoiceField(
+    control = LookupField(lookup=CONTROL, queryset=Control.objects.none(), help_text="Reference or name")
+    requirement = LookupField(
         label="Framework requirement",
-        queryset=Requirement.objects.filter(retired=False).select_related("framework"),
-        required=False,
-        empty_label="Any requirement",
+        lookup=REQUIREMENT,
+        queryset=Requirement.objects.none(),
+        help_text="Number or title",
     )
-    submitted_by = forms.ModelChoiceField(
-        label="Submitted by", queryset=_submitters(), required=False, empty_label="Anyone"
-    )
+    submitted_by = LookupField(label="Submitted by", lookup=PERSON, queryset=User.objects.none(), help_text="Name")
     department = forms.ModelChoiceField(queryset=Department.objects.all(), required=False, empty_label="Any department")
     date_from = BoundedDateField(label="Effective from", required=False)
     date_to = BoundedDateField(label="Effective to", required=False)
@@ -197,11 +247,14 @@ class LibraryFilterForm(forms.Form):
     type = forms.ChoiceField(label="Kind", choices=[("", "Any kind"), *EvidenceItem.Type.choices], required=False)
     all_versions = forms.BooleanField(label="Include superseded and deleted", required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        # Only what the person may see can be named or suggested (the reach rule; people: who may submit).
+        self.fields["control"].queryset = reach.visible(user, Control)
+        self.fields["requirement"].queryset = (
+            reach.visible(user, Requirement).filter(retired=False).select_related("framework")
+        )
         self.fields["submitted_by"].queryset = _submitters()
-        self.fields["control"].label_from_instance = lambda c: f"{c.reference} {c.name}"
-        self.fields["requirement"].label_from_instance = lambda r: f"{r.framework.name} · {r.identifier} {r.title}"
         for name, f in self.fields.items():
             if name == "all_versions":
                 f.widget.attrs["class"] = "form-check-input"

@@ -4,13 +4,11 @@ Each list is built in a fixed number of queries."""
 
 import datetime
 from dataclasses import dataclass
-from functools import cached_property
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, Value
 
-from isms.foundation import reach
+from isms.foundation import reach, search
 
 from .models import EvidenceItem
 
@@ -48,11 +46,13 @@ def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[Ev
     qs = reach.visible(user, EvidenceItem).select_related(
         "submitted_by", "deleted_by", "control", "requirement__framework", "occurrence"
     )
-    qs = qs.annotate(is_superseded=Exists(EvidenceItem.objects.filter(supersedes=OuterRef("pk"))))
-    if not f.all_versions:
-        qs = qs.live()
+    if f.all_versions:
+        qs = qs.annotate(is_superseded=Exists(EvidenceItem.objects.filter(supersedes=OuterRef("pk"))))
+    else:
+        # Live evidence is never superseded (live() leaves those out): no subquery per row to say so.
+        qs = qs.live().annotate(is_superseded=Value(False, output_field=BooleanField()))
     if f.q:
-        qs = qs.filter(Q(title__icontains=f.q) | Q(original_name__icontains=f.q))
+        qs = search.contains(qs, f.q, "title", "original_name")  # trigram indexes on PostgreSQL (migration 0008)
     control_type = None
     if f.control is not None or f.requirement is not None:
         control_type = ContentType.objects.get_for_model(Control)
@@ -88,29 +88,6 @@ def library_queryset(user, filters: LibraryFilters | None = None) -> QuerySet[Ev
     if f.type:
         qs = qs.filter(type=f.type)
     return qs.order_by("-submitted_at", "-pk")
-
-
-class CappedPaginator(Paginator):
-    """A paginator that counts at most `cap` + 1 rows: an exact total up to `cap`, and past it only the fact
-    that there are more (`is_capped`), with the first `cap` items reachable page by page. Counting every one of
-    200,000 rows on each page is what made the library slow; the page never shows a total it did not count."""
-
-    def __init__(self, object_list, per_page: int, *, cap: int) -> None:
-        super().__init__(object_list, per_page)
-        self.cap = cap
-
-    @cached_property
-    def _bounded_count(self) -> int:
-        return self.object_list.order_by().values("pk")[: self.cap + 1].count()
-
-    @property
-    def is_capped(self) -> bool:
-        """More items match than were counted."""
-        return self._bounded_count > self.cap
-
-    @cached_property
-    def count(self) -> int:
-        return min(self._bounded_count, self.cap)
 
 
 def evidence_detail(user, pk: int) -> EvidenceItem:

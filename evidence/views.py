@@ -14,12 +14,14 @@ from django.views.decorators.cache import never_cache
 
 from controls.models import Control, Requirement
 from isms.foundation import reach
+from isms.foundation.lists import CappedPaginator
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF, Role
+from isms.foundation.search import suggestions
 from isms.maintenance.models import Occurrence
 
 from . import coverage, selectors
-from .forms import DeleteForm, EvidenceForm, LibraryFilterForm, PeriodForm
+from .forms import LOOKUPS, DeleteForm, EvidenceForm, LibraryFilterForm, PeriodForm
 from .models import EvidenceItem
 from .services import control_of, evidence_add_file, evidence_add_link, evidence_add_note, evidence_delete
 
@@ -31,12 +33,23 @@ LIBRARY_COUNT_CAP = 10_000  # the library counts this many matches at most, and 
 def index(request):
     """The evidence library: everything within the user's reach, searched and filtered, 50 to a page; the
     count is exact up to LIBRARY_COUNT_CAP and "more than" that past it."""
-    form = LibraryFilterForm(request.GET or None)
+    form = LibraryFilterForm(request.GET or None, user=request.user)
     items = selectors.library_queryset(request.user, form.filters())
-    page = selectors.CappedPaginator(items, 50, cap=LIBRARY_COUNT_CAP).get_page(request.GET.get("page"))
+    page = CappedPaginator(items, 50, cap=LIBRARY_COUNT_CAP).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "evidence/index.html", {"form": form, "page": page, "filter_query": params.urlencode()})
+
+
+@never_cache
+@role_required(STAFF)
+def suggest(request, field: str):
+    """What the library's control, requirement or person box suggests for the text typed so far: the
+    `<option>`s of its `<datalist>`, at most 20, only among what the person may see."""
+    if field not in LOOKUPS:
+        raise Http404("No such filter.")
+    form = LibraryFilterForm(user=request.user)
+    return suggestions(request, form.fields[field], field)
 
 
 @never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)

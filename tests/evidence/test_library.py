@@ -1,5 +1,7 @@
 """The evidence library: search and filters each narrow the list, 50 to a page, in a fixed number of queries."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -167,19 +169,86 @@ def test_a_large_library_says_more_than_the_cap_instead_of_counting_every_item(c
     assert "3 items." in few.content.decode() and "More than" not in few.content.decode()
 
 
-def test_the_filter_lists_offer_every_choice_and_keep_the_chosen_ones(client, compliance, library):
-    """The filter lists are written out by the page itself (cheaper than a widget per option): every control,
-    requirement, person and department is offered, and what was chosen stays chosen."""
+def test_the_filter_bar_offers_every_choice_and_keeps_the_chosen_ones(client, compliance, library):
+    """Control, requirement and person are typed boxes with suggestions (a drop-down of ~1,000 options cost half
+    the page): each control, requirement and person can be found in the suggestions, a chosen one stays shown in
+    its box by name (also when a link named it by id), and the short lists stay drop-downs with their choice."""
     client.force_login(compliance)
-    body = client.get(reverse("evidence:index"), {"control": library["mine"].pk, "type": "link"}).content.decode()
-    assert '<select name="control" id="id_control" class="form-select form-select-sm">' in body
-    assert (
-        f'<option value="{library["mine"].pk}" selected>{library["mine"].reference} {library["mine"].name}</option>'
-        in body
-    )
-    assert f'<option value="{library["theirs"].pk}">{library["theirs"].reference} ' in body
+    mine, theirs, gdpr = library["mine"], library["theirs"], library["gdpr"]
+    body = client.get(reverse("evidence:index"), {"control": mine.pk, "type": "link"}).content.decode()
+    assert f'name="control" id="id_control" value="{mine.reference} {mine.name}"' in body
+    assert 'list="id_control-suggestions"' in body and '<datalist id="id_control-suggestions"></datalist>' in body
     assert '<option value="link" selected>Link</option>' in body and '<option value="">Any kind</option>' in body
-    gdpr = library["gdpr"]
-    assert f'<option value="{gdpr.pk}">{gdpr.framework.name} · Art. 28 Processor</option>' in body
+    assert f'<option value="{theirs.pk}"' not in body  # no list of every control on the page
+
+    def suggested(field, text="") -> list[str]:
+        response = client.get(reverse("evidence:suggest", args=[field]), {field: text})
+        assert response.status_code == 200
+        return re.findall(r'<option value="([^"]*)"></option>', response.content.decode())
+
+    assert suggested("control") == [f"{mine.reference} {mine.name}", f"{theirs.reference} {theirs.name}"]
+    assert suggested("control", "scree") == [f"{theirs.reference} {theirs.name}"]
+    assert f"{gdpr.framework.name} · Art. 28 Processor" in suggested("requirement", "processor")
+    assert suggested("submitted_by", "olga") == ["Olga Berg (olga)"]
+    # Each suggestion typed back names its row; so does a unique reference or words that match only one.
+    for params in (
+        {"control": f"{mine.reference} {mine.name}"},
+        {"control": "ac-01"},
+        {"control": "user access"},
+        {"requirement": f"{gdpr.framework.name} · Art. 28 Processor"},
+        {"submitted_by": "Olga Berg (olga)"},
+    ):
+        response = client.get(reverse("evidence:index"), params)
+        assert not response.context["form"].errors, params
+    assert listed(client, control="user access") == {library["mine_file"].pk, library["new"].pk}
+    assert listed(client, requirement="Art. 28 processor") == {
+        library["dpa_note"].pk,
+        library["theirs_file"].pk,
+        library["api_link"].pk,
+    }
+    body = client.get(reverse("evidence:index"), {"submitted_by": "Olga Berg (olga)"}).content.decode()
+    assert 'value="Olga Berg (olga)"' in body
+    # An id that names nothing is a message next to the box, which keeps what was typed.
     body = client.get(reverse("evidence:index"), {"control": "999999"}).content.decode()
-    assert '<select name="control" id="id_control" class="form-select form-select-sm" aria-invalid="true">' in body
+    assert 'name="control" id="id_control" value="999999"' in body and 'aria-invalid="true"' in body
+    assert "No control matches “999999”" in body
+
+
+def test_words_that_name_no_single_row_are_a_message_and_the_list_stays_unfiltered(client, compliance, library):
+    client.force_login(compliance)
+    everything = listed(client)
+    for params, message in (
+        ({"control": "firewall"}, "No control matches “firewall”"),
+        ({"control": "-01"}, "Several controls match “-01” (AC-01 User access management; HR-01 Screening)"),
+        ({"submitted_by": "nobody at all"}, "No person matches “nobody at all”"),
+        ({"requirement": "x" * 300}, "Type at most 200 characters"),
+        ({"control": "%"}, "No control matches “%”"),  # a LIKE wildcard is a plain character
+        ({"control": "0"}, "Several controls match “0”"),  # not an id here: the digit is in AC-01 and HR-01
+    ):
+        response = client.get(reverse("evidence:index"), params)
+        assert response.status_code == 200
+        assert message in response.content.decode(), params
+        assert {item.pk for item in response.context["page"].object_list} == everything
+
+
+def test_suggestions_list_only_what_the_person_may_see(client, owner, auditor, library, monkeypatch):
+    """The boxes suggest through the reach rule: a row outside it is neither suggested nor accepted by name.
+    Retired requirements and people who cannot submit (deactivated, auditors) are not offered either."""
+    from controls.reach import ControlRule
+
+    library["gdpr"].retired = True
+    library["gdpr"].save()
+    client.force_login(owner)
+    monkeypatch.setattr(ControlRule, "visible", lambda self, user, qs: qs.filter(owner=user))
+    response = client.get(reverse("evidence:suggest", args=["control"]), {"control": ""})
+    assert response.content.decode() == '<option value="AC-01 User access management"></option>'
+    assert "No control matches “HR-01”" in client.get(reverse("evidence:index"), {"control": "HR-01"}).content.decode()
+    requirement_labels = client.get(reverse("evidence:suggest", args=["requirement"]), {"requirement": ""})
+    assert "Processor" not in requirement_labels.content.decode()
+    people = client.get(reverse("evidence:suggest", args=["submitted_by"]), {"submitted_by": ""}).content.decode()
+    assert "(owner)" in people and "(olga)" in people and "(auditor)" not in people
+    # Anything but the three boxes is not a list; an auditor does not use the library at all.
+    assert client.get(reverse("evidence:suggest", args=["department"])).status_code == 404
+    assert client.get(reverse("evidence:suggest", args=["control"]), {"control": "x" * 5000}).status_code == 200
+    client.force_login(auditor)
+    assert client.get(reverse("evidence:suggest", args=["control"])).status_code == 403
