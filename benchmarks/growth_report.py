@@ -155,12 +155,15 @@ def section(results: list[dict], *, started, took_s: float, load, args) -> str:
 
 
 def plans(results: list[dict]) -> str:
+    """Every SELECT of each measurement's last run with its plan (EXPLAIN ANALYZE, BUFFERS), slowest first."""
     out = []
     for r in results:
         for key, name in MEASUREMENTS:
-            slowest = (r.get(key) or {}).get("slowest")
-            if slowest:
-                out.append(f"--- {r['size']:,}: {name}\n{slowest['sql']}\n{slowest['plan']}\n")
+            for n, e in enumerate((r.get(key) or {}).get("explained") or []):
+                out.append(
+                    f"--- {r['size']:,}: {name}, query {n + 1} ({e['ms']:,.1f} ms, {e['buffers']:,} pages)\n"
+                    f"{e['sql']}\n{e['plan']}\n"
+                )
     return "\n".join(out)
 
 
