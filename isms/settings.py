@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "controls",
     "evidence",
     "risks",
+    "events",
     "audits",
     # The top web layer: dashboard, navigation, demo, `make run`.
     "isms.web",

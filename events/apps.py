@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EventsConfig(AppConfig):
+    """Incidents, change records, suppliers and ISMS objectives: the events that keep the ISMS in step."""
+
+    name = "events"
+    verbose_name = "Incidents, changes, suppliers and objectives"
