@@ -16,12 +16,18 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+# Test-only tools from npm (package.json): axe-core, injected by the browser tests, and the Nu HTML Checker (vnu.jar,
+# run with the machine's Java 17). --ignore-scripts: vnu-jar's postinstall would download a Java of its own.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## run: web + Celery worker + beat on SQLite with the demo organisation (Ctrl-C stops all)
 run: $(VENV)/.runtime
 	DEBUG=1 $(PY) manage.py runstack
 
 ## test: install test tools and run the whole suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
-test: $(VENV)/.dev
+test: $(VENV)/.dev node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
