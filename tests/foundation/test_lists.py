@@ -129,3 +129,61 @@ def test_a_constant_number_of_queries_whatever_the_rows(client_as, viewer, owner
     for n in range(45):
         make_control(owner, f"M-{n:02}", f"Many {n}")
     assert few == queries()
+
+
+def test_rows_are_drawn_as_django_tables2_draws_them(rf, viewer, owner, controls):
+    """table_rows (the cheap rows every ListPage draws) gives the HTML of django-tables2's own row.items: the same
+    cells, links, attributes and row classes, for a table with links and cell classes and one with row classes."""
+    import itertools
+
+    from django.template import Context, Template
+    from django_tables2 import RequestConfig
+
+    from controls.selectors import control_list
+    from controls.tables import ControlTable
+    from isms.foundation.lists import table_rows
+    from isms.maintenance.models import Schedule
+    from isms.maintenance.tables import ScheduleTable
+    from tests.factories import make_schedule
+
+    make_schedule(owner=owner, title="Quarterly restore test")
+    Schedule.objects.update(active=False)  # a row class from a callable row_attrs
+    reference = Template(
+        "{% for row in table.paginated_rows %}<tr {{ row.attrs.as_html }}>{% for column, cell in row.items %}"
+        "<td {{ column.attrs.td.as_html }}>{{ cell }}</td>{% endfor %}</tr>{% endfor %}"
+    )
+    for table in (ControlTable(control_list()), ScheduleTable(Schedule.objects.select_related("owner"))):
+        RequestConfig(rf.get("/", {"sort": "-owner"}), paginate=False).configure(table)
+        table.paginate(per_page=50)
+        table._counter = itertools.count()
+        expected = reference.render(Context({"table": table}))
+        table._counter = itertools.count()  # rows alternate even/odd from the table's counter: start it again
+        assert "".join(table_rows(table)) == expected and "<a href=" in expected and 'class="' in expected
+
+
+def test_a_capped_list_counts_no_further_than_its_cap(client_as, viewer, controls, monkeypatch):
+    """ListPage(count_cap=…): past the cap the page says "more than" and never a total it did not count; at or
+    below it, the exact count. The pages still turn, keeping the filters."""
+    import dataclasses
+
+    from controls import views
+    from isms.foundation.lists import CappedPaginator
+
+    monkeypatch.setattr(views, "CONTROLS", dataclasses.replace(views.CONTROLS, count_cap=20, per_page=10))
+    client = client_as(viewer)
+    with CaptureQueriesContext(connection) as captured:
+        capped = client.get(URL, {"q": "backup"})
+    body = capped.content.decode()
+    assert "1–10 of more than 20" in body and "Page 1 of more than 2" in body and "of 60" not in body
+    assert any("LIMIT 21" in q["sql"] for q in captured) and not any(
+        "COUNT(*)" in q["sql"] and "LIMIT" not in q["sql"] for q in captured
+    )
+    assert references(client.get(URL, {"q": "backup", "page": "2"}))[0] == "BK-10"
+    exact = client.get(URL, {"q": "access"}).content.decode()
+    assert "1–5 of 5" in exact and "more than" not in exact
+
+    paginator = CappedPaginator(Control.objects.order_by("reference"), 10, cap=64)
+    assert (paginator.count, paginator.is_capped, paginator.num_pages) == (64, True, 7)
+    paginator = CappedPaginator(Control.objects.order_by("reference"), 10, cap=65)
+    assert (paginator.count, paginator.is_capped) == (65, False)
+    assert paginator.get_page("nonsense").number == 1 and paginator.page("99").number == 7  # forgiving
