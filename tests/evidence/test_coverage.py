@@ -358,15 +358,127 @@ def test_a_requirement_behind_eighty_controls_is_summarised_per_control(client, 
     rows = body.count('data-testid="control-row"')
     assert rows == 80
     assert reverse("evidence:control_coverage", args=[controls[0].pk]) in body
-    # Each control's line: 52 weekly tasks, every fifth missed, the rest done without evidence up to today.
+    # Each control's line: 52 weekly tasks, every fifth missed, the rest done without evidence up to today; the
+    # same as on the control's own coverage page.
     line = body.split(f">{controls[0].reference}</a>", 1)[1].split("</tr>", 1)[0]
-    marks = [m for strip in cov.strips if strip.control.pk == controls[0].pk for m in strip.marks]
+    period = coverage.Period(D(2025, 3, 1), D(2026, 2, 28))
+
+    def marks_of(control):
+        own = coverage.control_coverage(control=control, period=period, user=compliance, today=TODAY)
+        return [m for strip in own.strips for m in strip.marks]
+
+    marks = marks_of(controls[0])
     missed = sum(m.status == "missed" for m in marks)
     unproven = sum(m.without_evidence for m in marks)
     assert missed == 11 and unproven > 20
     assert f'data-count="missed">{missed}<' in line and f'data-count="no_evidence">{unproven}<' in line
     # The gap table is bounded and says how many more there are.
-    gaps = sum(m.is_gap for strip in cov.strips for m in strip.marks)
+    gaps = sum(m.is_gap for control in cov.controls for m in marks_of(control))
+    assert cov.gap_count == gaps
     table = body.split("The gaps in the period", 1)[1].split("</table>", 1)[0]
     assert table.count('<tr class="table-danger">') == coverage.GAPS_SHOWN
     assert f"and {gaps - coverage.GAPS_SHOWN} more" in body
+
+
+def _old_compact_strip(segments_by_strip) -> list[tuple[str, str]]:
+    """A control's compact strip as the requirement page drew it before it was summarised in one pass: each
+    of 100 columns the worst kind of any segment of any of the control's strips within it, runs as paths."""
+    severity = coverage.SEVERITY
+    worst = [len(severity)] * 100
+    for segments in segments_by_strip:
+        for seg in segments:
+            first = min(int(seg.left * 100 / 100), 99)
+            last = max(first, min(int(-(-(seg.left + seg.width) * 100 // 100)) - 1, 99))
+            for col in range(first, last + 1):
+                worst[col] = min(worst[col], severity.index(seg.kind))
+    runs, start = {}, 0
+    for col in range(1, 101):
+        if col == 100 or worst[col] != worst[start]:
+            if worst[start] < len(severity):
+                runs.setdefault(worst[start], []).append(f"M{start} 0h{col - start}v1h-{col - start}z")
+            start = col
+    return [(severity[rank], "".join(parts)) for rank, parts in sorted(runs.items())]
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (D(2025, 3, 1), D(2026, 2, 28)),  # the year fixture's year
+        (D(2025, 11, 1), D(2026, 4, 30)),  # today inside: tasks overdue, due and still to come
+        (D(2024, 6, 1), D(2026, 6, 30)),  # before any task: the first ones stand for the usual interval
+    ],
+)
+def test_a_requirements_figures_are_those_of_its_controls_own_coverage(
+    start, end, compliance, owner, other_owner, year, monkeypatch
+):
+    """The requirement page counts from a few columns of each task in one pass; every figure, strip and gap it
+    shows is what each control's own coverage (every task as a mark) adds up to."""
+    monkeypatch.setattr(coverage, "GAPS_SHOWN", 4)
+    requirement = make_requirement(identifier="5.15", title="Access control")
+    year["control"].requirements.add(requirement)
+    logs = make_control(other_owner, reference="LG-01", name="Log review", requirements=[requirement])
+    weekly = make_schedule(
+        owner=other_owner,
+        title="Weekly log review",
+        rrule="FREQ=WEEKLY",
+        reminder_days=[3, 1],
+        start_date=D(2025, 9, 1),
+        subject=logs,
+        today=D(2025, 9, 1),
+    )
+    for n, occ in enumerate(weekly.occurrences.filter(due_date__lt=TODAY).order_by("due_date")):
+        if n % 4 == 3:
+            continue  # left open: overdue, then missed
+        late = datetime.timedelta(days=2 if n % 5 == 0 else 0)
+        files = [] if n % 7 == 0 else [upload()]
+        occurrence_complete(occurrence=occ, by=other_owner, files=files, now=at(occ.due_date + late))
+    quarterly = make_schedule(
+        owner=other_owner,
+        title="Quarterly export check",
+        rrule="FREQ=MONTHLY;INTERVAL=3",
+        start_date=D(2025, 12, 20),
+        subject=logs,
+        today=TODAY,
+    )
+    schedule_materialise(schedule=quarterly, today=TODAY)
+    schedule_materialise(schedule=year["schedule"], today=TODAY)
+    mark_missed(TODAY)
+    make_control(owner, reference="ZZ-01", name="Not yet scheduled", requirements=[requirement])
+    add_file(compliance, requirement=requirement, effective_date=D(2026, 1, 6))
+
+    period = coverage.Period(start, end)
+    controls = coverage.controls_for_requirement(compliance, requirement)
+    cov = coverage.requirement_coverage(
+        requirement=requirement, controls=controls, period=period, user=compliance, today=TODAY
+    )
+
+    total, gaps, marks = coverage.Summary(), [], {}
+    assert [line.control for line in cov.by_control] == controls
+    for line in cov.by_control:
+        own = coverage.control_coverage(control=line.control, period=period, user=compliance, today=TODAY)
+        expected = coverage.Summary()
+        for strip in own.strips:
+            expected.merge(strip.summary)
+            for mark in strip.marks:
+                marks[mark.occurrence.pk] = mark
+                if mark.is_gap:
+                    gaps.append((mark.occurrence.due_date, line.control.reference, mark.occurrence.pk))
+        assert line.summary == expected
+        assert line.activities == [strip.schedule.title for strip in own.strips]
+        assert line.paths == _old_compact_strip(strip.segments for strip in own.strips)
+        total.merge(expected)
+    assert cov.summary == coverage.Summary(**{**vars(total), "evidence": total.evidence + cov.direct_total})
+    assert cov.mark_count == len(marks) and cov.gap_count == len(gaps) == total.gaps > 4
+    gaps.sort(key=lambda gap: gap[:2], reverse=True)  # newest first, as the table has always listed them
+    assert [mark.occurrence.pk for _, mark in cov.gaps_shown] == [gap[2] for gap in gaps[:4]]
+    for control, mark in cov.gaps_shown:
+        own = marks[mark.occurrence.pk]
+        assert control.reference == next(g[1] for g in gaps if g[2] == mark.occurrence.pk)
+        assert (mark.status, mark.evidence_count, mark.can_open, mark.timing, mark.without_evidence_reason) == (
+            own.status,
+            own.evidence_count,
+            own.can_open,
+            own.timing,
+            own.without_evidence_reason,
+        )
+    assert any(line.paths for line in cov.by_control)
