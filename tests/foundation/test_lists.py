@@ -187,3 +187,20 @@ def test_a_capped_list_counts_no_further_than_its_cap(client_as, viewer, control
     paginator = CappedPaginator(Control.objects.order_by("reference"), 10, cap=65)
     assert (paginator.count, paginator.is_capped) == (65, False)
     assert paginator.get_page("nonsense").number == 1 and paginator.page("99").number == 7  # forgiving
+
+
+def test_filter_drop_downs_are_drawn_as_django_draws_them(owner, other_owner, department):
+    """inline_select_options (every ListPage's filter bar) writes the options in: the same HTML as Django's own
+    select template, for a plain list, one with a choice made and a list of people."""
+    from isms.foundation.lists import inline_select_options
+    from isms.maintenance.filtersets import ScheduleFilterSet
+    from isms.maintenance.models import Schedule
+
+    for data in (None, {"kind": "control", "owner": str(owner.pk), "active": "no"}):
+        plain = ScheduleFilterSet(data, queryset=Schedule.objects.all()).form
+        inlined = ScheduleFilterSet(data, queryset=Schedule.objects.all()).form
+        inline_select_options(inlined)
+        assert inlined["owner"].field.widget.template_name == "foundation/widgets/select.html"
+        for name in ("kind", "owner", "department", "active"):
+            assert str(inlined[name]) == str(plain[name]), name
+    assert f'<option value="{owner.pk}" selected>' in str(inlined["owner"])
