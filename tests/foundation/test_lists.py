@@ -204,3 +204,28 @@ def test_filter_drop_downs_are_drawn_as_django_draws_them(owner, other_owner, de
         for name in ("kind", "owner", "department", "active"):
             assert str(inlined[name]) == str(plain[name]), name
     assert f'<option value="{owner.pk}" selected>' in str(inlined["owner"])
+
+
+@pytest.mark.parametrize("language", ["en-gb", "fr"])
+def test_the_row_date_filters_write_what_djangos_date_filter_writes(language, settings):
+    """`day` and `day_time` (cheap rows) give the text of `date:"j M Y"` and `date:"j M Y H:i"`, in the current
+    time zone (a late evening in UTC is the next day in London in summer) and language; nothing for no date."""
+    import datetime
+
+    from django.template import Context, Template
+    from django.utils import timezone, translation
+
+    settings.TIME_ZONE = "Europe/London"
+    values = [
+        datetime.date(2026, 2, 4),
+        timezone.make_aware(datetime.datetime(2026, 7, 4, 23, 30), datetime.UTC),
+        timezone.make_aware(datetime.datetime(2026, 12, 31, 8, 5), datetime.UTC),
+        None,
+    ]
+    ours = Template("{% load rows %}{% for v in values %}{{ v|day }}/{{ v|day_time }};{% endfor %}")
+    django = Template(
+        '{% for v in values %}{{ v|date:"j M Y" }}/{% if v.hour is not None %}{{ v|date:"j M Y H:i" }}{% endif %};'
+        "{% endfor %}"
+    )
+    with translation.override(language), timezone.override("Europe/London"):
+        assert ours.render(Context({"values": values})) == django.render(Context({"values": values}))
