@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from . import hooks
 from .models import Control, Framework, ImplementationStatus, SoAEntry, SoAVersion
 
 S = ImplementationStatus
@@ -75,7 +76,7 @@ def soa_lines(framework: Framework) -> list[SoAEntry]:
     )
     for entry in entries:
         _with_controls(entry)
-    return entries
+    return _with_cells(entries)
 
 
 def soa_line(pk: int) -> SoAEntry:
@@ -85,7 +86,15 @@ def soa_line(pk: int) -> SoAEntry:
         .prefetch_related(Prefetch("requirement__controls", queryset=controls_prefetch().queryset))
         .get(pk=pk)
     )
-    return _with_controls(entry)
+    return _with_cells([_with_controls(entry)])[0]
+
+
+def _with_cells(entries: list[SoAEntry]) -> list[SoAEntry]:
+    """Each line's cells of the columns higher apps add (hooks.register_soa_column), e.g. the risks behind it."""
+    cells = hooks.soa_cells(e.requirement_id for e in entries)
+    for entry in entries:
+        entry.extra_cells = cells[entry.requirement_id]
+    return entries
 
 
 def _with_controls(entry: SoAEntry) -> SoAEntry:

@@ -11,7 +11,7 @@ from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
 from isms.organisation.models import Organisation
 
-from . import selectors, services, soa_exports
+from . import hooks, selectors, services, soa_exports
 from .models import ImplementationStatus, SoAEntry, SoAVersion
 from .soa_diff import soa_diff as compare_snapshots
 
@@ -88,6 +88,7 @@ def soa_page(request):
         groups.setdefault(entry.requirement.group or "Requirements", []).append(entry)
     context = _overview(framework, entries)
     context["groups"] = list(groups.items())
+    context["soa_columns"] = hooks.soa_columns()
     return render(request, "controls/soa.html", context)
 
 

@@ -12,7 +12,7 @@ from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
 from isms.maintenance.models import Schedule
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .filtersets import ControlFilterSet
 from .forms import AdoptActivityForm, ControlForm
 from .models import Control, Framework, Requirement
@@ -48,6 +48,7 @@ def control_detail(request, pk: int):
             "schedules": schedules,
             "can_edit": can_edit,
             "adopt_form": AdoptActivityForm(initial={"owner": control.owner_id, "start_date": timezone.localdate()}),
+            "panels": hooks.control_panels(request.user, control),
         },
     )
 

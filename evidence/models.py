@@ -141,6 +141,8 @@ class ApiToken(models.Model):
         EVIDENCE_WRITE = "evidence:write", "Push evidence (and read back evidence in reach)"
         TASKS_READ = "tasks:read", "Read my open tasks"
         TASKS_WRITE = "tasks:write", "Complete my tasks"
+        RISKS_READ = "risks:read", "Read the risks I may see, their assessments and the review queue"
+        RISKS_WRITE = "risks:write", "Record reviews and changes of my risks"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “Monthly scan upload on scanner-01”.")

@@ -16,6 +16,10 @@ urlpatterns = [
     path("calendar/", include("isms.maintenance.urls")),
     path("controls/", include("controls.urls")),
     path("evidence/", include("evidence.urls")),
+    path("events/", include("events.urls")),
+    path("api/v1/events/", include("events.api.urls")),
+    path("risks/", include("risks.urls")),
+    path("api/v1/risks/", include("risks.api.urls")),
     path("api/", include("evidence.api.urls")),
     # Django admin signs in through our login page, so lockout and messages apply there too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -20,6 +20,10 @@ def test_the_schema_is_served_without_a_token(db):
         "/api/v1/evidence/{id}/",
         "/api/v1/tasks/",
         "/api/v1/tasks/{id}/complete/",
+        "/api/v1/risks/",
+        "/api/v1/risks/queue/",
+        "/api/v1/risks/{id}/",
+        "/api/v1/risks/{id}/assessments/",
     }
 
 

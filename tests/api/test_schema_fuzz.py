@@ -13,9 +13,10 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from evidence.services import evidence_add_note
+from risks.services import risk_create
 from tests.factories import make_control, make_requirement, make_schedule
 
-EXAMPLES = 40  # per operation and mode: 4 operations × 2 modes × 40 ≈ 320 requests, well under a minute
+EXAMPLES = 40  # per operation and mode: 9 operations × 2 modes × 40 ≈ 720 requests, about a minute
 #: Every check schemathesis has (no server error; a documented status code, content type, body and headers; the
 #: token refused when missing; methods not offered refused; …) but two: that every request the schema allows is
 #: accepted and every other refused. The schema cannot say "one of control, occurrence or requirement" or "a file
@@ -42,7 +43,21 @@ def real_ids(compliance, owner, stored_files):
     control = make_control(owner, requirements=[make_requirement()])
     occurrences = list(make_schedule(compliance).occurrences.values_list("pk", flat=True))
     evidence = evidence_add_note(note="seed", by=owner, source="web", control=control)
+    risk = risk_create(
+        by=compliance,
+        title="Seed risk",
+        asset="Laptops",
+        threat="Theft",
+        vulnerability="No disk encryption",
+        owner=owner,
+        inherent_likelihood=3,
+        inherent_impact=4,
+        residual_likelihood=2,
+        residual_impact=3,
+        treatment="mitigate",
+    )
     return {
+        "risk": risk.pk,
         "control": control.pk,
         "requirement": control.requirements.get().pk,
         "occurrence": occurrences,
@@ -60,7 +75,8 @@ def _aim(case, ids: dict) -> None:
             case.body["occurrence"] = ids["occurrence"][case.body["occurrence"] % len(ids["occurrence"])]
     if case.path_parameters and "id" in case.path_parameters:
         tasks = "/tasks/" in case.operation.path
-        case.path_parameters["id"] = ids["occurrence"][-1] if tasks else ids["evidence"]
+        risks = "/risks/" in case.operation.path
+        case.path_parameters["id"] = ids["occurrence"][-1] if tasks else ids["risk"] if risks else ids["evidence"]
 
 
 def test_the_schema_is_public_and_valid_openapi(wsgi_app):
@@ -68,8 +84,13 @@ def test_the_schema_is_public_and_valid_openapi(wsgi_app):
     labels = sorted(result.ok().label for result in schema.get_all_operations())
     assert labels == [
         "GET /api/v1/evidence/{id}/",
+        "GET /api/v1/risks/",
+        "GET /api/v1/risks/queue/",
+        "GET /api/v1/risks/{id}/",
+        "GET /api/v1/risks/{id}/assessments/",
         "GET /api/v1/tasks/",
         "POST /api/v1/evidence/",
+        "POST /api/v1/risks/{id}/assessments/",
         "POST /api/v1/tasks/{id}/complete/",
     ]
 

@@ -1,0 +1,63 @@
+"""Places on the controls pages that apps above this one fill in, without this app importing them (the risk
+register shows the risks behind each SoA line, and a control's risks and exceptions on its page):
+
+    register_soa_column(SoAColumn(header="Risks", template="risks/_soa_cell.html", values=risks_by_requirement))
+    register_control_panel(ControlPanel(template="risks/_control_panel.html", context=panel_context))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SoAColumn:
+    """A column of the working SoA: `values(requirement_ids)` gives each line's value in a constant number of
+    queries; `template` renders one cell with `value`."""
+
+    header: str
+    template: str
+    values: Callable[[list[int]], dict[int, object]]
+
+
+@dataclass(frozen=True)
+class ControlPanel:
+    """A section of a control's page (and its coverage page): `context(user, control)` for `template`."""
+
+    template: str
+    context: Callable[[object, object], dict]
+
+
+_SOA_COLUMNS: dict[str, SoAColumn] = {}
+_PANELS: dict[str, ControlPanel] = {}
+
+
+def register_soa_column(column: SoAColumn) -> SoAColumn:
+    _SOA_COLUMNS[column.header] = column
+    return column
+
+
+def register_control_panel(panel: ControlPanel) -> ControlPanel:
+    _PANELS[panel.template] = panel
+    return panel
+
+
+def soa_columns() -> list[SoAColumn]:
+    return list(_SOA_COLUMNS.values())
+
+
+def soa_cells(requirement_ids: Iterable[int]) -> dict[int, list[tuple[str, object]]]:
+    """{requirement id: [(template, value) per registered column]} for the lines shown."""
+    ids = list(requirement_ids)
+    cells: dict[int, list[tuple[str, object]]] = {pk: [] for pk in ids}
+    for column in _SOA_COLUMNS.values():
+        values = column.values(ids)
+        for pk in ids:
+            cells[pk].append((column.template, values.get(pk)))
+    return cells
+
+
+def control_panels(user, control) -> list[dict]:
+    """What each registered panel shows for this control: [{"template": …, **context}]."""
+    return [{"template": panel.template, **panel.context(user, control)} for panel in _PANELS.values()]

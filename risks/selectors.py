@@ -1,0 +1,279 @@
+"""Read-side queries and shapes for the risk pages, each a constant number of queries whatever the rows."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from isms.foundation import reach
+
+from .models import Assessment, Matrix, ReviewRequest, Risk, Status, Treatment, TreatmentAction
+
+#: "Due" in the queue: a review falling due within this many days.
+DUE_WITHIN = datetime.timedelta(days=30)
+#: "Reviewed this period": a review within this many days.
+PERIOD = datetime.timedelta(days=30)
+
+
+def register(user) -> QuerySet[Risk]:
+    """The risks `user` may see, with what the register shows of them and their action progress."""
+    qs = Risk.objects.select_related("owner", "department", "matrix").annotate(
+        actions_total=Count("actions", distinct=True),
+        actions_done=Count("actions", filter=Q(actions__done_on__isnull=False), distinct=True),
+    )
+    return reach.visible(user, qs)
+
+
+def risk_page(user, pk: int):
+    """One risk with everything its page shows."""
+    return reach.get_or_404(
+        user,
+        Risk.objects.select_related("owner", "department", "matrix").prefetch_related(
+            "controls", Prefetch("requirements", queryset=_requirements())
+        ),
+        pk=pk,
+    )
+
+
+def _requirements():
+    from controls.models import Requirement
+
+    return Requirement.objects.select_related("framework").order_by("framework__name", "position")
+
+
+def history(risk: Risk) -> list[Assessment]:
+    """Every assessment of the risk, newest first, with its matrix and author."""
+    return list(risk.assessments.select_related("matrix", "by").order_by("-number"))
+
+
+# --------------------------------------------------------------------------------------------------- comparison
+
+FIELD_LABELS = [
+    ("inherent", "Inherent risk"),
+    ("residual", "Residual risk"),
+    ("target", "Target residual risk"),
+    ("treatment", "Treatment"),
+    ("treatment_plan", "How it is treated"),
+    ("target_date", "Target date"),
+    ("controls", "Controls"),
+    ("requirements", "Annex A controls"),
+    ("matrix", "Criteria version"),
+]
+_FIELD_GROUPS = {
+    "inherent": ("inherent_likelihood", "inherent_impact"),
+    "residual": ("residual_likelihood", "residual_impact"),
+    "target": ("target_likelihood", "target_impact"),
+}
+
+
+def describe(snap: dict, field: str, matrix: Matrix) -> str:
+    """One assessed field of a snapshot in words, on the scale of the matrix it was assessed under."""
+    if field in _FIELD_GROUPS:
+        lk, im = (snap.get(f) for f in _FIELD_GROUPS[field])
+        if not lk or not im:
+            return "—"
+        band = matrix.band(lk * im)
+        return (
+            f"{lk * im} ({band['label'] if band else ''}): likelihood {lk} {matrix.level_label('likelihood', lk)}, "
+            f"impact {im} {matrix.level_label('impact', im)}"
+        )
+    if field == "treatment":
+        return Treatment(snap.get("treatment")).label if snap.get("treatment") in Treatment.values else "—"
+    if field == "controls":
+        return ", ".join(f"{c['reference']} {c['name']}" for c in snap.get("controls", [])) or "none"
+    if field == "requirements":
+        return ", ".join(f"{r['identifier']} {r['title']}" for r in snap.get("requirements", [])) or "none"
+    if field == "matrix":
+        return f"version {matrix.number} ({matrix.size}×{matrix.size})"
+    return str(snap.get(field) or "—")
+
+
+@dataclass
+class CompareRow:
+    label: str
+    left: str
+    right: str
+
+    @property
+    def differs(self) -> bool:
+        return self.left != self.right
+
+
+def compare(left: Assessment, right: Assessment) -> list[CompareRow]:
+    """Two assessments side by side, each read on its own criteria version."""
+    return [
+        CompareRow(label, describe(left.snapshot, field, left.matrix), describe(right.snapshot, field, right.matrix))
+        for field, label in FIELD_LABELS
+    ]
+
+
+# --------------------------------------------------------------------------------------------------- heatmap
+
+
+@dataclass
+class Cell:
+    likelihood: int
+    impact: int
+    count: int
+    colour: str
+    band: str
+
+
+def heatmap(risks: QuerySet[Risk], matrix: Matrix, which: str) -> dict:
+    """Counts per (likelihood, impact) of `which` ("inherent" or "residual") on the current criteria, rows from
+    the highest likelihood down. Risks last assessed under another version are counted aside (one query)."""
+    lk, im = f"{which}_likelihood", f"{which}_impact"
+    counts = {
+        (row[lk], row[im]): row["n"]
+        for row in risks.filter(matrix=matrix)
+        .exclude(status=Status.CLOSED)
+        .order_by()
+        .values(lk, im)
+        .annotate(n=Count("pk"))
+    }
+    rows = []
+    for likelihood in reversed(matrix.levels):
+        cells = []
+        for impact in matrix.levels:
+            band = matrix.band(likelihood * impact)
+            cells.append(Cell(likelihood, impact, counts.get((likelihood, impact), 0), band["colour"], band["key"]))
+        rows.append((likelihood, matrix.level_label("likelihood", likelihood), cells))
+    return {"which": which, "rows": rows, "total": sum(counts.values())}
+
+
+def movement(risks: QuerySet[Risk], matrix: Matrix) -> list[dict]:
+    """How many risks move from each inherent cell to each residual cell (one query)."""
+    rows = (
+        risks.filter(matrix=matrix)
+        .exclude(status=Status.CLOSED)
+        .order_by()
+        .values("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        {
+            "from": (r["inherent_likelihood"], r["inherent_impact"]),
+            "to": (r["residual_likelihood"], r["residual_impact"]),
+            "n": r["n"],
+        }
+        for r in rows
+    ]
+
+
+def movement_svg(moves: list[dict], matrix: Matrix, cell: int = 56) -> dict:
+    """The inherent → residual moves drawn on one grid: arrows from cell to cell, thicker for more risks.
+    Plain numbers for the template (server-rendered SVG, no script)."""
+    size = matrix.size
+    pad = 28
+
+    def centre(likelihood: int, impact: int) -> tuple[int, int]:
+        return pad + (impact - 1) * cell + cell // 2, (size - likelihood) * cell + cell // 2
+
+    cells = []
+    for likelihood in matrix.levels:
+        for impact in matrix.levels:
+            band = matrix.band(likelihood * impact)
+            cells.append({"x": pad + (impact - 1) * cell, "y": (size - likelihood) * cell, "colour": band["colour"]})
+    arrows, stays = [], []
+    biggest = max((m["n"] for m in moves), default=1)
+    for move in moves:
+        x1, y1 = centre(*move["from"])
+        x2, y2 = centre(*move["to"])
+        width = 1.5 + 4.5 * move["n"] / biggest
+        if (x1, y1) == (x2, y2):
+            stays.append({"x": x1, "y": y1, "n": move["n"]})
+        else:
+            arrows.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "n": move["n"], "w": round(width, 1)})
+    return {
+        "cells": cells,
+        "arrows": arrows,
+        "stays": stays,
+        "cell": cell,
+        "pad": pad,
+        "width": pad + size * cell,
+        "height": size * cell + pad,
+        "axis_x": [{"x": pad + (i - 1) * cell + cell // 2, "n": i} for i in matrix.levels],
+        "axis_y": [{"y": (size - i) * cell + cell // 2, "n": i} for i in matrix.levels],
+    }
+
+
+# --------------------------------------------------------------------------------------------------- queue
+
+
+def queue(user, today: datetime.date | None = None) -> dict:
+    """The "due for review" queue: overdue, due within 30 days, asked for out of cycle, reviewed recently.
+    Four queries whatever the size of the register."""
+    today = today or timezone.localdate()
+    risks = reach.visible(user, Risk.objects.select_related("owner", "matrix")).exclude(status=Status.CLOSED)
+    requested = list(
+        ReviewRequest.objects.filter(risk__in=risks, answered_by__isnull=True)
+        .select_related("risk", "risk__owner", "risk__matrix", "requested_by")
+        .order_by("requested_at")
+    )
+    return {
+        "today": today,
+        "overdue": list(risks.filter(next_review_on__lt=today).order_by("next_review_on", "number")),
+        "due": list(
+            risks.filter(next_review_on__gte=today, next_review_on__lte=today + DUE_WITHIN).order_by(
+                "next_review_on", "number"
+            )
+        ),
+        "requested": requested,
+        "reviewed": list(
+            risks.filter(last_reviewed_on__gte=today - PERIOD).order_by("-last_reviewed_on", "number")[:200]
+        ),
+        "period_days": PERIOD.days,
+        "due_days": DUE_WITHIN.days,
+    }
+
+
+# --------------------------------------------------------------------------------------------------- plan
+
+
+def plan_risks(user=None) -> QuerySet[Risk]:
+    """The risks in the treatment plan: not closed, with their actions."""
+    qs = (
+        Risk.objects.exclude(status=Status.CLOSED)
+        .select_related("owner", "matrix")
+        .prefetch_related(Prefetch("actions", queryset=TreatmentAction.objects.select_related("owner")))
+        .order_by("-residual_score", "number")
+    )
+    return reach.visible(user, qs) if user is not None else qs
+
+
+def plan_entries() -> list[dict]:
+    """The treatment plan as frozen JSON (what a plan version keeps)."""
+    entries = []
+    for risk in plan_risks():
+        band = risk.matrix.band(risk.residual_score)
+        target_band = risk.matrix.band(risk.target_score)
+        entries.append(
+            {
+                "reference": risk.reference,
+                "title": risk.title,
+                "owner_id": risk.owner_id,
+                "owner": str(risk.owner),
+                "inherent_score": risk.inherent_score,
+                "residual_score": risk.residual_score,
+                "residual_band": band["label"] if band else "",
+                "target_score": risk.target_score,
+                "target_band": target_band["label"] if target_band else "",
+                "target_date": risk.target_date.isoformat() if risk.target_date else None,
+                "treatment": risk.get_treatment_display(),
+                "treatment_plan": risk.treatment_plan,
+                "status": risk.get_status_display(),
+                "actions": [
+                    {
+                        "title": a.title,
+                        "owner": str(a.owner),
+                        "due_date": a.due_date.isoformat(),
+                        "done_on": a.done_on.isoformat() if a.done_on else None,
+                    }
+                    for a in risk.actions.all()
+                ],
+            }
+        )
+    return entries
