@@ -6,3 +6,6 @@ class EventsConfig(AppConfig):
 
     name = "events"
     verbose_name = "Incidents, changes, suppliers and objectives"
+
+    def ready(self) -> None:
+        from . import calendar, reach  # noqa: F401 - registers calendar purposes and reach rules

@@ -141,6 +141,7 @@ class ApiToken(models.Model):
         EVIDENCE_WRITE = "evidence:write", "Push evidence (and read back evidence in reach)"
         TASKS_READ = "tasks:read", "Read my open tasks"
         TASKS_WRITE = "tasks:write", "Complete my tasks"
+        EVENTS_READ = "events:read", "Read the incidents, changes, suppliers and objectives I may see"
         RISKS_READ = "risks:read", "Read the risks I may see, their assessments and the review queue"
         RISKS_WRITE = "risks:write", "Record reviews and changes of my risks"
 

@@ -11,9 +11,9 @@ NAV = [
     ("Organisation", "organisation:detail"),
     ("Controls", "controls:index"),
     ("Evidence", "evidence:index"),
+    ("Risks", "risks:index"),
     ("Incidents & changes", "events:incidents"),
     ("Suppliers", "events:suppliers"),
-    ("Risks", "risks:index"),
     ("Auditor portal", "evidence:portal"),
 ]
 

@@ -1,0 +1,1 @@
+"""The events API: read incidents, changes, suppliers and objectives (token scope events:read)."""
