@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from isms.foundation import reach
 from isms.foundation.lists import ListPage
+from isms.foundation.pagecache import cached_page
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
 from isms.maintenance.models import Schedule
@@ -28,6 +29,7 @@ CONTROLS = ListPage(
 
 
 @role_required(STAFF)
+@cached_page
 def index(request):
     """Every control, filtered, sorted and paged; downloadable as CSV or Excel."""
     return CONTROLS.render(request, selectors.control_list())

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from controls.models import Control, Requirement
 from isms.foundation import reach
 from isms.foundation.lists import CappedPaginator
+from isms.foundation.pagecache import cached_page
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF, Role
 from isms.foundation.search import suggestions
@@ -30,6 +31,7 @@ LIBRARY_COUNT_CAP = 10_000  # the library counts this many matches at most, and 
 
 @never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
+@cached_page
 def index(request):
     """The evidence library: everything within the user's reach, searched and filtered, 50 to a page; the
     count is exact up to LIBRARY_COUNT_CAP and "more than" that past it."""
@@ -235,6 +237,7 @@ def _period(request, today) -> tuple[PeriodForm, coverage.Period]:
 
 @never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
+@cached_page
 def control_coverage(request, pk: int):
     control = reach.get_or_404(request, Control.objects.select_related("owner", "department"), "view_coverage", pk=pk)
     today = timezone.localdate()
@@ -255,6 +258,7 @@ def control_coverage(request, pk: int):
 
 @never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
 @role_required(STAFF)
+@cached_page
 def requirement_coverage(request, pk: int):
     qs = Requirement.objects.select_related("framework")
     requirement = reach.get_or_404(request, qs, "view_coverage", pk=pk)
