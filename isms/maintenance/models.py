@@ -220,6 +220,23 @@ class OccurrenceQuerySet(models.QuerySet):
         return self
 
 
+def status_of(
+    state: str, due_date: datetime.date, remind_from: datetime.date, completed_on, today: datetime.date
+) -> str:
+    """Occurrence.status from the stored values alone, for lists that read rows as values rather than objects."""
+    if state == Occurrence.State.DONE:
+        return Occurrence.Status.DONE_ON_TIME if completed_on <= due_date else Occurrence.Status.DONE_LATE
+    if state == Occurrence.State.SKIPPED:
+        return Occurrence.Status.SKIPPED
+    if state == Occurrence.State.MISSED:
+        return Occurrence.Status.MISSED
+    if today > due_date:
+        return Occurrence.Status.OVERDUE
+    if today >= remind_from:
+        return Occurrence.Status.DUE
+    return Occurrence.Status.UPCOMING
+
+
 class Occurrence(models.Model):
     """One dated task produced by a schedule. Done, skipped and missed ones are history: never rewritten."""
 
@@ -282,18 +299,7 @@ class Occurrence(models.Model):
 
     def status(self, today: datetime.date | None = None) -> str:
         """What a person sees: upcoming → due → overdue → done on time / late, missed or skipped."""
-        today = today or timezone.localdate()
-        if self.state == self.State.DONE:
-            return self.Status.DONE_ON_TIME if self.completed_on <= self.due_date else self.Status.DONE_LATE
-        if self.state == self.State.SKIPPED:
-            return self.Status.SKIPPED
-        if self.state == self.State.MISSED:
-            return self.Status.MISSED
-        if today > self.due_date:
-            return self.Status.OVERDUE
-        if today >= self.remind_from:
-            return self.Status.DUE
-        return self.Status.UPCOMING
+        return status_of(self.state, self.due_date, self.remind_from, self.completed_on, today or timezone.localdate())
 
     def status_label(self, today: datetime.date | None = None) -> str:
         return self.Status(self.status(today)).label

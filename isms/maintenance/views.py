@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 SESSION_GRANTS = "task_link_open"
 _OLD_SESSION_GRANTS = "task_link_grants"  # raw tokens, kept by earlier versions until the task was done
 MAX_GRANTS = 5
-MY_LATE_SHOWN = 50
 
 
 def _filtered(request, today):
@@ -75,18 +74,28 @@ def month(request):
     query = request.GET.copy()
     query.pop("year", None)
     query.pop("month", None)
+    shown = selectors.month_view(qs, year, mon, today)
     context = {
         "form": form,
-        "weeks": selectors.month_grid(qs, year, mon, today),
+        "weeks": shown.weeks,
         "first": first,
         "prev": prev,
         "next": nxt,
         "today": today,
         "filter_query": query.urlencode(),
-        "counts": selectors.month_counts(qs, year, mon, today),
+        # "+N more" adds the day: the agenda with the month's filters, up to the date.
+        "agenda_link": f"{reverse('maintenance:agenda')}?{query.urlencode()}{'&' if query else ''}",
+        "counts": shown.counts,
         "filtered": bool(form.filters()),
     }
     return render(request, "maintenance/month.html", context)
+
+
+def _date_param(request, name: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(request.GET[name]) if request.GET.get(name) else None
+    except ValueError:  # a date that is not one is left out, not an error
+        return None
 
 
 @role_required(STAFF)
@@ -94,41 +103,37 @@ def month(request):
 def agenda(request):
     today = timezone.localdate()
     form, qs = _filtered(request, today)
-    try:
-        start = datetime.date.fromisoformat(request.GET["from"]) if request.GET.get("from") else None
-    except ValueError:
-        start = None
+    start, end = _date_param(request, "from"), _date_param(request, "to")
     if start:
         qs = qs.filter(due_date__gte=start)
     elif not form.filters().get("status"):
         qs = qs.filter(due_date__gte=today - datetime.timedelta(days=30))
-    page = Paginator(qs.order_by("due_date", "title", "pk"), 50).get_page(request.GET.get("page"))
+    if end:  # the month view's "+N more" asks for one day: from and to that day
+        qs = qs.filter(due_date__lte=end)
+    page = Paginator(qs.order_by("due_date", "title", "pk").values(*selectors.TASK_FIELDS), 50).get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "maintenance/agenda.html",
-        {"form": form, "page": page, "today": today, "filter_query": query.urlencode(), "start": start},
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": selectors.task_rows(page.object_list, today),
+        "today": today,
+        "filter_query": query.urlencode(),
+        "start": start,
+        "end": end,
+    }
+    return render(request, "maintenance/agenda.html", context)
 
 
 @role_required(STAFF)
 @cached_page
 def my_tasks(request):
     today = timezone.localdate()
-    mine = selectors.calendar_queryset().filter(owner=request.user)
-    late = mine.overdue(today).order_by("-due_date")
-    context = {
-        "today": today,
-        # Years of missed history must not make the page grow: the most recent late work, and a count.
-        "late": late[:MY_LATE_SHOWN],
-        "late_total": late.count(),
-        "due": mine.due(today).order_by("due_date"),
-        "upcoming": mine.upcoming(today).filter(due_date__lte=today + datetime.timedelta(days=90)).order_by("due_date"),
-        "recent": mine.filter(
-            state__in=["done", "skipped"], due_date__gte=today - datetime.timedelta(days=60)
-        ).order_by("-due_date"),
-    }
+    # However many tasks a person owns, the page shows the first rows of each section and how many there are;
+    # the agenda pages through the rest (its links are on the page).
+    context = {"today": today, "agenda_url": reverse("maintenance:agenda"), **selectors.my_tasks(request.user, today)}
     return render(request, "maintenance/mine.html", context)
 
 
@@ -254,8 +259,9 @@ def schedule_list(request):
 def schedule_detail(request, pk: int):
     reach.check(request.user, "view", Schedule)
     schedule = reach.get_or_404(request, Schedule.objects.select_related("owner", "department", "escalate_to"), pk=pk)
-    occurrences = schedule.occurrences.select_related("owner").order_by("-due_date")
+    occurrences = schedule.occurrences.order_by("-due_date").values(*selectors.TASK_FIELDS)
     page = Paginator(occurrences, 25).get_page(request.GET.get("page"))
+    today = timezone.localdate()
     return render(
         request,
         "maintenance/schedule.html",
@@ -263,7 +269,8 @@ def schedule_detail(request, pk: int):
             "schedule": schedule,
             "subject": purposes.subject_link(schedule),
             "page": page,
-            "today": timezone.localdate(),
+            "rows": selectors.task_rows(page.object_list, today),
+            "today": today,
         },
     )
 
