@@ -209,6 +209,10 @@ class ChangeForm(forms.ModelForm):
             raise ValidationError("Answer the questions: none is answered. Each needs a yes or a no.")
         for name in unanswered:
             self.add_error(name, "Answer yes or no.")
+        for name in self.question_names:
+            # The model's own check (every question answered) runs on the instance next: it sees the answers
+            # (an unanswered one already has its message beside it).
+            setattr(self.instance, name, data.get(name) == "yes")
         return data
 
     def service_fields(self) -> dict:
