@@ -23,10 +23,12 @@ class SoAColumn:
 
 @dataclass(frozen=True)
 class ControlPanel:
-    """A section of a control's page (and its coverage page): `context(user, control)` for `template`."""
+    """A section of a control's page: `context(user, control)` for `template`; `coverage_template`, if given,
+    is shown on the control's coverage page (the evidence app's) with the same context."""
 
     template: str
     context: Callable[[object, object], dict]
+    coverage_template: str = ""
 
 
 _SOA_COLUMNS: dict[str, SoAColumn] = {}
@@ -58,6 +60,8 @@ def soa_cells(requirement_ids: Iterable[int]) -> dict[int, list[tuple[str, objec
     return cells
 
 
-def control_panels(user, control) -> list[dict]:
-    """What each registered panel shows for this control: [{"template": …, **context}]."""
-    return [{"template": panel.template, **panel.context(user, control)} for panel in _PANELS.values()]
+def control_panels(user, control, *, coverage: bool = False) -> list[dict]:
+    """What each registered panel shows for this control: [{"template": …, **context}]; `coverage`: those for the
+    control's coverage page."""
+    panels = [p for p in _PANELS.values() if p.coverage_template] if coverage else list(_PANELS.values())
+    return [{"template": p.coverage_template if coverage else p.template, **p.context(user, control)} for p in panels]

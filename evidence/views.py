@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from controls import hooks as control_hooks
 from controls.models import Control, Requirement
 from isms.foundation import reach
 from isms.foundation.lists import CappedPaginator
@@ -252,6 +253,7 @@ def control_coverage(request, pk: int):
             "control": control,
             "can_add": reach.may(request.user, "add_evidence", control),
             "add_url_args": ("control", control.pk),
+            "panels": control_hooks.control_panels(request.user, control, coverage=True),
         },
     )
 

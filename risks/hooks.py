@@ -40,4 +40,10 @@ def control_panel(user, control) -> dict:
 
 
 register_soa_column(SoAColumn(header="Risks behind it", template="risks/_soa_cell.html", values=risks_by_requirement))
-register_control_panel(ControlPanel(template="risks/_control_panel.html", context=control_panel))
+register_control_panel(
+    ControlPanel(
+        template="risks/_control_panel.html",
+        context=control_panel,
+        coverage_template="risks/_coverage_exceptions.html",
+    )
+)

@@ -323,7 +323,7 @@ def risk_update(
     assessment = None
     if changed_fields(before, after) or kind != Assessment.Kind.CHANGE:
         assessment = _assess(risk, by=by, kind=kind, reason=reason, reviewed_on=reviewed_on, via=via)
-    if before["residual_score"] != after["residual_score"] or "review_months" in fields or "owner" in fields:
+    if before["residual_score"] != after["residual_score"] or {"review_months", "owner", "status"} & set(fields):
         _schedule_review(risk, by=by, after=risk.last_reviewed_on or timezone.localdate())
     decisions_check(risks=[risk])
     return risk, assessment
@@ -550,11 +550,13 @@ def has_authority(user, *, department_id: int | None, matrix: Matrix | None = No
 
 def approver_choices(*, department_id: int | None, exclude=None):
     """The people who may be named as approver (the form's list)."""
+    from django.db.models import Q
+
     from isms.accounts.models import User
+    from isms.foundation.roles import MANAGERS
 
     matrix = Matrix.current()
-    roles, users = approver_ids(department_id, matrix) if matrix else (set(), set())
-    from django.db.models import Q
+    roles, users = approver_ids(department_id, matrix) if matrix else (set(MANAGERS), set())
 
     qs = User.objects.filter(is_active=True).filter(Q(role__in=roles) | Q(pk__in=users))
     if exclude is not None:
