@@ -37,6 +37,12 @@ BEAT_SCHEDULE: dict = {
         "task": "evidence.verify_storage",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Risk acceptances and control exceptions lapse by themselves: expired ones, and acceptances whose risk changed
+    # materially (a linked control no longer implemented is changed on the control's page); owner and approver told.
+    "check-risk-decisions": {
+        "task": "risks.check_decisions",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # Monday morning: each owner's open and upcoming work; the compliance team's overdue list.
     "weekly-digests": {
         "task": "maintenance.weekly_digests",
