@@ -163,14 +163,17 @@ def movement(risks: QuerySet[Risk], matrix: Matrix) -> list[dict]:
     ]
 
 
-def movement_svg(moves: list[dict], matrix: Matrix, cell: int = 56) -> dict:
-    """The inherent → residual moves drawn on one grid: arrows from cell to cell, thicker for more risks.
-    Plain numbers for the template (server-rendered SVG, no script)."""
-    size = matrix.size
-    pad = 28
+def movement_svg(moves: list[dict], matrix: Matrix, cell: int = 64) -> dict:
+    """The inherent → residual moves drawn on one grid: a curved arrow from cell to cell, thicker for more risks,
+    its count at its middle; a ring where risks did not move. Plain numbers for the template (server-rendered
+    SVG, no script)."""
+    import math
 
-    def centre(likelihood: int, impact: int) -> tuple[int, int]:
-        return pad + (impact - 1) * cell + cell // 2, (size - likelihood) * cell + cell // 2
+    size = matrix.size
+    pad = 30
+
+    def centre(likelihood: int, impact: int) -> tuple[float, float]:
+        return pad + (impact - 1) * cell + cell / 2, (size - likelihood) * cell + cell / 2
 
     cells = []
     for likelihood in matrix.levels:
@@ -180,13 +183,27 @@ def movement_svg(moves: list[dict], matrix: Matrix, cell: int = 56) -> dict:
     arrows, stays = [], []
     biggest = max((m["n"] for m in moves), default=1)
     for move in moves:
-        x1, y1 = centre(*move["from"])
-        x2, y2 = centre(*move["to"])
-        width = 1.5 + 4.5 * move["n"] / biggest
+        (x1, y1), (x2, y2) = centre(*move["from"]), centre(*move["to"])
         if (x1, y1) == (x2, y2):
             stays.append({"x": x1, "y": y1, "n": move["n"]})
-        else:
-            arrows.append({"x1": x1, "y1": y1, "x2": x2, "y2": y2, "n": move["n"], "w": round(width, 1)})
+            continue
+        dx, dy = x2 - x1, y2 - y1
+        length = math.hypot(dx, dy)
+        ux, uy = dx / length, dy / length
+        # Start and end a little inside the cells, and bend to one side so opposite moves do not overlap.
+        sx, sy = x1 + ux * 10, y1 + uy * 10
+        ex, ey = x2 - ux * 12, y2 - uy * 12
+        bend = 0.18 * length
+        cx, cy = (sx + ex) / 2 - uy * bend, (sy + ey) / 2 + ux * bend
+        arrows.append(
+            {
+                "d": f"M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}",
+                "lx": round((sx + 2 * cx + ex) / 4, 1),
+                "ly": round((sy + 2 * cy + ey) / 4, 1),
+                "n": move["n"],
+                "w": round(1.5 + 3.5 * move["n"] / biggest, 1),
+            }
+        )
     return {
         "cells": cells,
         "arrows": arrows,

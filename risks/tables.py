@@ -14,6 +14,8 @@ def badge(risk: Risk, score: int | None) -> str:
 
 class RiskTable(tables.Table):
     reference = tables.Column(verbose_name="Reference", attrs={"td": {"class": "text-nowrap"}}, order_by=("number",))
+    # (The page shows the reference, title, owner, scores, treatment, status, next review and action progress;
+    # the other columns are in the downloads, which the import reads back.)
     title = tables.Column(verbose_name="Title", linkify=("risks:detail", {"pk": tables.A("pk")}))
     asset = tables.Column(verbose_name="Asset or process", visible=False)
     threat = tables.Column(verbose_name="Threat", visible=False)
@@ -37,7 +39,7 @@ class RiskTable(tables.Table):
     controls = tables.Column(verbose_name="Controls", visible=False, empty_values=(), orderable=False)
     requirements = tables.Column(verbose_name="Annex A controls", visible=False, empty_values=(), orderable=False)
     next_review_on = tables.DateColumn(verbose_name="Next review", format="j M Y", default="—")
-    actions = tables.Column(verbose_name="Actions done", empty_values=(), orderable=False, accessor="actions_total")
+    actions = tables.Column(verbose_name="Actions", empty_values=(), orderable=False, accessor="actions_total")
 
     class Meta:
         model = Risk

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from controls.models import Control
@@ -101,6 +102,7 @@ def detail(request, pk: int):
             "review_task": services.open_review_task(risk),
             "needs_approval": risk.matrix.needs_approval(risk.residual_score),
             "can": reach.may_all(request.user, services_actions(), risk),
+            "today": timezone.localdate(),
         },
     )
 

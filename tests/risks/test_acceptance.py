@@ -158,3 +158,11 @@ def test_a_control_no_longer_implemented_lapses_it_at_the_daily_check(clock, own
     accepted.refresh_from_db()
     assert accepted.state == "lapsed" and "BC-01 is no longer implemented" in accepted.end_reason
     assert not Schedule.objects.get(purpose="renewal").active  # its renewal task is withdrawn
+
+
+def test_beat_runs_the_check_every_night():
+    from isms.beat import BEAT_SCHEDULE
+    from isms.celery import app
+
+    entry = BEAT_SCHEDULE["check-risk-decisions"]
+    assert entry["task"] == "risks.check_decisions" and entry["task"] in app.tasks
