@@ -1,12 +1,15 @@
 """A real Chromium (Debian's /usr/bin/chromium) driven by Playwright against the live test server.
 
-Screenshots go to test-artifacts/screenshots/ (git-ignored) so a person can look at what the test saw."""
+Screenshots go to test-artifacts/screenshots/ (git-ignored) so a person can look at what the test saw. Every page a
+test's browser shows is checked by axe-core for WCAG 2.1 A/AA (tests/browser/axe.py): a serious or critical
+violation fails the test, naming the rule, the element, the page and who was signed in."""
 
 import os
 from pathlib import Path
 
 import pytest
 
+from tests.browser.axe import AXE_JS, AxeWatch
 from tests.conftest import skip_or_fail
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -39,11 +42,18 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab; each document it shows is checked by axe-core (see tests/browser/axe.py)."""
+    if not AXE_JS.exists():
+        skip_or_fail(f"axe-core not found at {AXE_JS}: run `make test` (npm ci) once")
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    watch = AxeWatch(page)
     yield page
+    watch.wait()  # the last page the test saw
     context.close()
+    if watch.findings or watch.errors:
+        pytest.fail(watch.report(), pytrace=False)
 
 
 @pytest.fixture
