@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from controls.models import Control
+from isms.foundation import reach
 from isms.foundation.forms import BoundedDateField
 from isms.maintenance.forms import staff_users
 
@@ -37,11 +38,12 @@ def _people(field: forms.ModelChoiceField, empty: str) -> None:
     field.empty_label = empty
 
 
-def _risk_field(help_text: str) -> forms.ModelMultipleChoiceField:
+def _risk_field(user, help_text: str) -> forms.ModelMultipleChoiceField:
+    """The risks `user` may see (the risk register's reach rule), to link."""
     from risks.models import Risk
 
     return forms.ModelMultipleChoiceField(
-        queryset=Risk.objects.exclude(status="closed").order_by("number"),
+        queryset=reach.visible(user, Risk.objects.exclude(status="closed")).order_by("number"),
         required=False,
         label="Linked risks",
         widget=forms.SelectMultiple(attrs={"size": 8}),
@@ -59,10 +61,27 @@ def _controls_field(help_text: str) -> forms.ModelMultipleChoiceField:
     )
 
 
+class _KeepsUnseenRisks:
+    """A form that links risks: the risks already linked that the person may not see are kept (they cannot
+    unlink what they were never shown)."""
+
+    def _risks_init(self, user, help_text: str) -> None:
+        self.fields["risks"] = _risk_field(user, help_text)
+        self.unseen_risks = []
+        if self.instance.pk:
+            linked = self.instance.risks.all()
+            visible = set(self.fields["risks"].queryset.values_list("pk", flat=True))
+            self.fields["risks"].initial = [r.pk for r in linked if r.pk in visible]
+            self.unseen_risks = [r for r in linked if r.pk not in visible]
+
+    def clean_risks(self):
+        return list(self.cleaned_data.get("risks") or []) + self.unseen_risks
+
+
 # --------------------------------------------------------------------------------------------------- incidents
 
 
-class IncidentForm(forms.ModelForm):
+class IncidentForm(_KeepsUnseenRisks, forms.ModelForm):
     occurred_on = BoundedDateField(label="Occurred on", help_text="When it happened, as far as is known.")
     detected_on = BoundedDateField(label="Detected on", help_text="When it was noticed.")
 
@@ -80,15 +99,15 @@ class IncidentForm(forms.ModelForm):
             "lessons_learned": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, creating: bool = False, **kwargs):
+    def __init__(self, *args, user, creating: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["controls"] = _controls_field("Controls that failed, or that the incident concerns.")
-        self.fields["risks"] = _risk_field(
-            "Each risk linked here gets a review out of cycle: its owner is asked to review it (once per incident)."
+        self._risks_init(
+            user,
+            "Each risk linked here gets a review out of cycle: its owner is asked to review it (once per incident).",
         )
         if self.instance.pk:
             self.fields["controls"].initial = list(self.instance.controls.values_list("pk", flat=True))
-            self.fields["risks"].initial = list(self.instance.risks.values_list("pk", flat=True))
         _people(self.fields["owner"], "Choose who handles it")
         self.fields["owner"].required = False
         self.fields["owner"].help_text = "Who handles it until it is closed; you, if left empty."
@@ -159,7 +178,7 @@ SeverityFormSet = forms.modelformset_factory(Severity, form=SeverityForm, extra=
 # --------------------------------------------------------------------------------------------------- changes
 
 
-class ChangeForm(forms.ModelForm):
+class ChangeForm(_KeepsUnseenRisks, forms.ModelForm):
     planned_on = BoundedDateField(
         label="When", help_text="When the change takes effect (planned, or when it happened)."
     )
@@ -169,7 +188,7 @@ class ChangeForm(forms.ModelForm):
         fields = ["title", "description", "planned_on", "owner", "assets", "supplier"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "assets": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         _people(self.fields["owner"], "Choose who owns the change")
         self.fields["owner"].required = False
@@ -187,11 +206,10 @@ class ChangeForm(forms.ModelForm):
                 initial=None if initial is None else ("yes" if initial else "no"),
             )
             self.question_names.append(name)
-        self.fields["risks"] = _risk_field(
-            "The risks this change touches. When the change calls for a risk review, each gets a review out of cycle."
+        self._risks_init(
+            user,
+            "The risks this change touches. When the change calls for a risk review, each gets a review out of cycle.",
         )
-        if self.instance.pk:
-            self.fields["risks"].initial = list(self.instance.risks.values_list("pk", flat=True))
 
     def questions(self):
         return [self[name] for name in self.question_names]
@@ -231,7 +249,7 @@ class NoteForm(forms.Form):
 # --------------------------------------------------------------------------------------------------- suppliers
 
 
-class SupplierForm(forms.ModelForm):
+class SupplierForm(_KeepsUnseenRisks, forms.ModelForm):
     contract_start = BoundedDateField(required=False)
     contract_end = BoundedDateField(required=False)
 
@@ -243,17 +261,16 @@ class SupplierForm(forms.ModelForm):
         ]  # fmt: skip
         widgets = {"data_handled": forms.Textarea(attrs={"rows": 2}), "notes": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         _people(self.fields["owner"], "Choose who manages the supplier")
         self.fields[
             "criticality"
         ].help_text = "Reviewed every year when critical or high, every two years when medium, every three when low."
         self.fields["controls"] = _controls_field("Controls that depend on this supplier or govern it.")
-        self.fields["risks"] = _risk_field("Risks this supplier brings; a downgrade in a review asks for their review.")
+        self._risks_init(user, "Risks this supplier brings; a downgrade in a review asks for their review.")
         if self.instance.pk:
             self.fields["controls"].initial = list(self.instance.controls.values_list("pk", flat=True))
-            self.fields["risks"].initial = list(self.instance.risks.values_list("pk", flat=True))
 
 
 class CertificateForm(forms.ModelForm):

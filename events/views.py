@@ -128,7 +128,9 @@ def incidents(request):
 def incident_create(request):
     reach.check(request.user, "create", Incident)
     services.severity_scale_ensure()
-    form = IncidentForm(request.POST or None, creating=True, initial={"detected_on": timezone.localdate()})
+    form = IncidentForm(
+        request.POST or None, user=request.user, creating=True, initial={"detected_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_create(by=request.user, **form.service_fields())
@@ -170,7 +172,7 @@ def incident_detail(request, pk: int):
 @role_required(STAFF)
 def incident_edit(request, pk: int):
     incident = reach.get_or_404(request, Incident, "edit", pk=pk)
-    form = IncidentForm(request.POST or None, instance=incident)
+    form = IncidentForm(request.POST or None, user=request.user, instance=incident)
     if request.method == "POST" and form.is_valid():
         try:
             services.incident_update(incident=incident, by=request.user, **form.service_fields())
@@ -259,7 +261,7 @@ def _change_form_page(request, form, *, title, cancel_url, change=None):
 @role_required(STAFF)
 def change_create(request):
     reach.check(request.user, "create", Change)
-    form = ChangeForm(request.POST or None)
+    form = ChangeForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             change = services.change_create(by=request.user, **form.service_fields())
@@ -310,7 +312,7 @@ def change_detail(request, pk: int):
 @role_required(STAFF)
 def change_edit(request, pk: int):
     change = reach.get_or_404(request, Change, "edit", pk=pk)
-    form = ChangeForm(request.POST or None, instance=change)
+    form = ChangeForm(request.POST or None, user=request.user, instance=change)
     if request.method == "POST" and form.is_valid():
         try:
             services.change_update(change=change, by=request.user, **form.service_fields())
@@ -388,7 +390,7 @@ def suppliers(request):
 @role_required(MANAGERS)
 def supplier_create(request):
     reach.check(request.user, "create", Supplier)
-    form = SupplierForm(request.POST or None)
+    form = SupplierForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             supplier = services.supplier_save(by=request.user, **form.cleaned_data)
@@ -427,7 +429,7 @@ def supplier_detail(request, pk: int):
 @role_required(STAFF)
 def supplier_edit(request, pk: int):
     supplier = reach.get_or_404(request, Supplier, "edit", pk=pk)
-    form = SupplierForm(request.POST or None, instance=supplier)
+    form = SupplierForm(request.POST or None, user=request.user, instance=supplier)
     if not reach.may(request.user, "create", Supplier):
         form.fields["owner"].disabled = True  # an owner cannot hand the supplier to someone else
     if request.method == "POST" and form.is_valid():

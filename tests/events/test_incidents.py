@@ -144,3 +144,19 @@ def test_a_severity_an_incident_is_recorded_at_cannot_be_removed(clock, complian
     levels = [{"level": 1, "label": "Low", "colour": "#00aa00"}, {"level": 3, "label": "High", "colour": "#aa0000"}]
     with pytest.raises(ValidationError, match="Incidents are recorded at Medium"):
         services.severity_scale_save(by=compliance, levels=levels)
+
+
+def test_a_control_owner_links_only_risks_they_may_see_and_keeps_those_they_may_not(
+    client_as, clock, owner, compliance, severity, two_risks
+):
+    mine, olgas = two_risks  # Olga's risk is in HR: the owner (IT) does not see it in the register
+    incident = _report(compliance, severity, clock.today, owner=owner, risks=[olgas])
+    client = client_as(owner)
+    form = client.get(reverse("events:incident_edit", args=[incident.pk])).content.decode()
+    assert mine.title in form and olgas.title not in form
+    client.post(
+        reverse("events:incident_edit", args=[incident.pk]),
+        {"title": "Lost laptop", "description": "x", "occurred_on": "2026-03-08", "detected_on": "2026-03-09",
+         "severity": severity.pk, "category": "other", "status": "investigating", "risks": [mine.pk]},
+    )  # fmt: skip
+    assert set(incident.risks.all()) == {mine, olgas}
