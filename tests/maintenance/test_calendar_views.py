@@ -73,8 +73,8 @@ class MonthPage(HTMLParser):
         a = dict(attrs)
         if tag == "table" and "calendar-month" in (a.get("class") or ""):
             self._in_grid = True
-        elif tag == "a" and a.get("aria-label") in ("Previous month", "Next month"):
-            self.nav[a["aria-label"]] = a["href"]
+        elif tag == "a" and a.get("rel") in ("prev", "next"):  # named "Previous month: ← Feb" to a screen reader
+            self.nav[{"prev": "Previous month", "next": "Next month"}[a["rel"]]] = a["href"]
         elif self._in_grid and tag == "td":
             self.cells.append({"class": a.get("class") or "", "items": []})
         elif self._in_grid and tag == "a" and "calendar-item" in (a.get("class") or ""):
