@@ -32,9 +32,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the scan and month view")
     parser.add_argument(
         "--only",
-        choices=["calendar", "evidence"],
-        help="run only the calendar benchmark or only the evidence one (default: both)",
+        choices=["calendar", "evidence", "risks"],
+        help="run only the calendar, the evidence or the risk register benchmark (default: all three)",
     )
+    parser.add_argument("--risks", type=int, default=5000, help="risks in the register, risks part (5000)")
     parser.add_argument("--evidence-items", type=int, default=200_000, help="evidence items (200000)")
     parser.add_argument(
         "--evidence-schedules", type=int, default=600, help="periodic activities of controls, evidence part (600)"
@@ -122,13 +123,17 @@ def _run(args: argparse.Namespace, tmp: Path, started: datetime.datetime, clock:
     today = timezone.localdate()
     now = timezone.now()
     people = data.make_people(rng, users=args.users)
-    if args.only != "evidence":
+    if args.only in (None, "calendar"):
         _calendar(args, clock, started, today, now, people, rng, postgres, engine_label, db_detail, load_at_start, runs)
-    if args.only != "calendar":
+    if args.only in (None, "evidence"):
         from . import evidence_bench
 
         data.wipe_calendar()
         evidence_bench.run(args, tmp, database, clock, today, people, rng, postgres, engine_label, db_detail)
+    if args.only in (None, "risks"):
+        from . import risks_bench
+
+        risks_bench.run(args, clock, today, people, rng, postgres, engine_label, db_detail)
     return 0
 
 

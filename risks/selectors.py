@@ -44,9 +44,9 @@ def _requirements():
     return Requirement.objects.select_related("framework").order_by("framework__name", "position")
 
 
-def history(risk: Risk) -> list[Assessment]:
-    """Every assessment of the risk, newest first, with its matrix and author."""
-    return list(risk.assessments.select_related("matrix", "by").order_by("-number"))
+def history_queryset(risk: Risk) -> QuerySet[Assessment]:
+    """Every assessment of the risk, newest first, with its criteria version (paged by the history page)."""
+    return risk.assessments.select_related("matrix").order_by("-number")
 
 
 # --------------------------------------------------------------------------------------------------- comparison
@@ -179,13 +179,16 @@ def movement_svg(moves: list[dict], matrix: Matrix, cell: int = 64) -> dict:
     for likelihood in matrix.levels:
         for impact in matrix.levels:
             band = matrix.band(likelihood * impact)
-            cells.append({"x": pad + (impact - 1) * cell, "y": (size - likelihood) * cell, "colour": band["colour"]})
+            cells.append(
+                {"x": str(pad + (impact - 1) * cell), "y": str((size - likelihood) * cell), "colour": band["colour"]}
+            )
     arrows, stays = [], []
+    moves = sorted(moves, key=lambda m: -m["n"])[:MOVES_SHOWN]
     biggest = max((m["n"] for m in moves), default=1)
     for move in moves:
         (x1, y1), (x2, y2) = centre(*move["from"]), centre(*move["to"])
         if (x1, y1) == (x2, y2):
-            stays.append({"x": x1, "y": y1, "n": move["n"]})
+            stays.append({"x": f"{x1:g}", "y": f"{y1:g}", "n": str(move["n"]), "count": move["n"]})
             continue
         dx, dy = x2 - x1, y2 - y1
         length = math.hypot(dx, dy)
@@ -198,53 +201,65 @@ def movement_svg(moves: list[dict], matrix: Matrix, cell: int = 64) -> dict:
         arrows.append(
             {
                 "d": f"M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}",
-                "lx": round((sx + 2 * cx + ex) / 4, 1),
-                "ly": round((sy + 2 * cy + ey) / 4, 1),
-                "n": move["n"],
-                "w": round(1.5 + 3.5 * move["n"] / biggest, 1),
+                # Strings: numbers in a template are localised one by one, which is most of the cost of drawing.
+                "lx": f"{(sx + 2 * cx + ex) / 4:.1f}",
+                "ly": f"{(sy + 2 * cy + ey) / 4:.1f}",
+                "n": str(move["n"]),
+                "count": move["n"],
+                "w": f"{1.5 + 3.5 * move['n'] / biggest:.1f}",
             }
         )
     return {
         "cells": cells,
         "arrows": arrows,
         "stays": stays,
-        "cell": cell,
-        "pad": pad,
-        "width": pad + size * cell,
-        "height": size * cell + pad,
-        "axis_x": [{"x": pad + (i - 1) * cell + cell // 2, "n": i} for i in matrix.levels],
-        "axis_y": [{"y": (size - i) * cell + cell // 2, "n": i} for i in matrix.levels],
+        "cell": str(cell),
+        "width": str(pad + size * cell),
+        "height": str(size * cell + pad),
+        "axis_x": [
+            {"x": str(pad + (i - 1) * cell + cell // 2), "y": str(size * cell + pad - 10), "n": str(i)}
+            for i in matrix.levels
+        ],
+        "axis_y": [{"y": str((size - i) * cell + cell // 2 + 4), "n": str(i)} for i in matrix.levels],
     }
 
 
 # --------------------------------------------------------------------------------------------------- queue
 
 
+#: Each section of the queue shows at most this many risks, the most pressing first, and says how many more.
+QUEUE_LIMIT = 50
+#: The move from inherent to residual draws at most this many arrows (the biggest moves), and says how many more.
+MOVES_SHOWN = 40
+
+
 def queue(user, today: datetime.date | None = None) -> dict:
-    """The "due for review" queue: overdue, due within 30 days, asked for out of cycle, reviewed recently.
-    Four queries whatever the size of the register."""
+    """The "due for review" queue: overdue, due within 30 days, asked for out of cycle, reviewed recently; each
+    section bounded (QUEUE_LIMIT) with its full count. Seven queries whatever the size of the register."""
     today = today or timezone.localdate()
     risks = reach.visible(user, Risk.objects.select_related("owner", "matrix")).exclude(status=Status.CLOSED)
-    requested = list(
-        ReviewRequest.objects.filter(risk__in=risks, answered_by__isnull=True)
+    sections = {
+        "overdue": risks.filter(next_review_on__lt=today).order_by("next_review_on", "number"),
+        "due": risks.filter(next_review_on__gte=today, next_review_on__lte=today + DUE_WITHIN).order_by(
+            "next_review_on", "number"
+        ),
+        "requested": ReviewRequest.objects.filter(risk__in=risks, answered_by__isnull=True)
         .select_related("risk", "risk__owner", "risk__matrix", "requested_by")
-        .order_by("requested_at")
-    )
-    return {
-        "today": today,
-        "overdue": list(risks.filter(next_review_on__lt=today).order_by("next_review_on", "number")),
-        "due": list(
-            risks.filter(next_review_on__gte=today, next_review_on__lte=today + DUE_WITHIN).order_by(
-                "next_review_on", "number"
-            )
-        ),
-        "requested": requested,
-        "reviewed": list(
-            risks.filter(last_reviewed_on__gte=today - PERIOD).order_by("-last_reviewed_on", "number")[:200]
-        ),
-        "period_days": PERIOD.days,
-        "due_days": DUE_WITHIN.days,
+        .order_by("requested_at"),
+        "reviewed": risks.filter(last_reviewed_on__gte=today - PERIOD).order_by("-last_reviewed_on", "number"),
     }
+    found: dict = {"today": today, "period_days": PERIOD.days, "due_days": DUE_WITHIN.days, "limit": QUEUE_LIMIT}
+    for name, qs in sections.items():
+        found[name] = list(qs[:QUEUE_LIMIT])
+    counts = risks.order_by().aggregate(
+        overdue=Count("pk", filter=Q(next_review_on__lt=today)),
+        due=Count("pk", filter=Q(next_review_on__gte=today, next_review_on__lte=today + DUE_WITHIN)),
+        reviewed=Count("pk", filter=Q(last_reviewed_on__gte=today - PERIOD)),
+    )
+    counts["requested"] = sections["requested"].count()
+    for name, count in counts.items():
+        found[f"{name}_count"] = count
+    return found
 
 
 # --------------------------------------------------------------------------------------------------- plan

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from controls.models import Control
 from isms.foundation import reach
-from isms.foundation.lists import ListPage
+from isms.foundation.lists import ForgivingPaginator, ListPage
 from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, STAFF
@@ -45,6 +45,9 @@ REGISTER = ListPage(
     empty_text="No risks yet. The compliance team adds them with “New risk”, or imports a spreadsheet.",
     template_name="risks/index.html",
 )
+
+
+HISTORY_PAGE = 50  # assessments a page of a risk's history
 
 
 def _matrix(request) -> Matrix:
@@ -83,7 +86,7 @@ def _ink(colour: str) -> str:
 def detail(request, pk: int):
     """Everything about one risk on one screen."""
     risk = selectors.risk_page(request.user, pk)
-    assessments = selectors.history(risk)
+    assessments = list(selectors.history_queryset(risk)[:5])
     actions = list(risk.actions.select_related("owner"))
     acceptances = list(risk.acceptances.select_related("approver", "requested_by"))
     return render(
@@ -92,8 +95,8 @@ def detail(request, pk: int):
         {
             "risk": risk,
             "matrix": risk.matrix,
-            "assessments": assessments[:5],
-            "assessment_total": len(assessments),
+            "assessments": assessments,
+            "assessment_total": risk.assessment_count,
             "actions": actions,
             "actions_done": sum(a.is_done for a in actions),
             "acceptances": acceptances,
@@ -227,7 +230,8 @@ def request_review(request, pk: int):
 def history(request, pk: int):
     """Every assessment of the risk as a timeline; pick two to compare."""
     risk = reach.get_or_404(request, Risk.objects.select_related("matrix"), pk=pk)
-    return render(request, "risks/history.html", {"risk": risk, "assessments": selectors.history(risk)})
+    page = ForgivingPaginator(selectors.history_queryset(risk), HISTORY_PAGE).get_page(request.GET.get("page"))
+    return render(request, "risks/history.html", {"risk": risk, "assessments": page.object_list, "page": page})
 
 
 @role_required(STAFF)
@@ -271,7 +275,8 @@ def heatmap(request):
             "matrix": matrix,
             "maps": [selectors.heatmap(risks, matrix, "inherent"), selectors.heatmap(risks, matrix, "residual")],
             "svg": selectors.movement_svg(moves, matrix),
-            "moves": sorted(moves, key=lambda m: -m["n"]),
+            "moves": sorted(moves, key=lambda m: -m["n"])[: selectors.MOVES_SHOWN],
+            "moves_more": max(len(moves) - selectors.MOVES_SHOWN, 0),
             "older": older,
         },
     )

@@ -6,15 +6,22 @@ from django.utils.html import format_html
 register = template.Library()
 
 
+# A criteria version never changes once saved, so each (version, score) badge is drawn once per process: a list
+# of hundreds of rows then costs a dictionary lookup per badge.
+_BADGES: dict[tuple[int, int], str] = {}
+
+
 @register.simple_tag
 def score_badge(matrix, score) -> str:
     """`{% score_badge risk.matrix risk.residual_score %}`: "12 High" in the band's colour; "—" for no score."""
     if not score or matrix is None:
         return "—"
-    band = matrix.band(score)
-    return format_html(
-        '<span class="badge risk-band risk-band-{}-{}">{} {}</span>', matrix.number, band["key"], score, band["label"]
-    )
+    key = (matrix.pk, score)
+    if key not in _BADGES:
+        band = matrix.band(score)
+        html = '<span class="badge risk-band risk-band-{}-{}">{} {}</span>'
+        _BADGES[key] = format_html(html, matrix.number, band["key"], score, band["label"])
+    return _BADGES[key]
 
 
 @register.simple_tag
