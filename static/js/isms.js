@@ -26,6 +26,20 @@
     selectOnFocus(root);
   }
 
+  // htmx requests carry Django's CSRF token in a header (static/js, not an attribute in the page: an hx-headers
+  // attribute is not valid HTML and would copy the token into the markup). It is read from Django's CSRF cookie,
+  // else from a form on the page.
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) return decodeURIComponent(match[1]);
+    var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : null;
+  }
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token) event.detail.headers["X-CSRFToken"] = token;
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {
       enhance(document);
