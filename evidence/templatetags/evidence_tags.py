@@ -38,33 +38,57 @@ def url_with_id(pk: int, name: str) -> str:
     return f"{head}{int(pk)}{tail}"
 
 
-@register.filter
-def strip_svg(paths: list[tuple[str, str]], today_left: float | None) -> str:
-    """A compact strip (`coverage._paths`: one path per kind) as one small SVG, with today's line if it falls in
-    the period. Kinds and path data are made by the code, never by a person, so nothing needs escaping."""
-    today = f'<path class="cov-fill-today" d="M{today_left:.1f} 0h.4v1h-.4z"/>' if today_left is not None else ""
+# A control's coverage shows every task twice, as a mark on its strip and as a row of the table (~160 on the busiest
+# control); a requirement's has a line per control (83 on the busiest) and its latest gaps. They are written out here
+# in one pass, each value escaped with the standard library's html.escape (what Django's escape does), instead of a
+# template loop that reversed URLs, formatted dates and looked up, localised and escaped each value: most of the
+# busiest control's page (rendering 87 -> 26 ms). The markup is the same.
+_DANGER = ' class="table-danger"'
+
+
+def _strip_svg(paths: list[tuple[str, str]], today: str) -> str:
+    """A compact strip (`coverage._paths`: one path per kind) as one small SVG, with today's line (`today`) if it
+    falls in the period. Kinds and path data are made by the code, never by a person: nothing needs escaping."""
     drawn = "".join(f'<path class="cov-fill-{kind}" d="{d}"/>' for kind, d in paths)
-    return mark_safe(  # noqa: S308 - see the docstring
+    return (
         '<svg class="cov-svg" viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true" focusable="false">'
         f"{drawn}{today}</svg>"
     )
 
 
 @register.simple_tag(takes_context=True)
-def period_query(context) -> str:
-    """The period chosen on this page as a query string for a link to another coverage page ("" for the
-    default period), worked out once rather than on every row."""
+def coverage_control_rows(context, cov) -> SafeString:
+    """The body of a requirement's table of controls (_coverage_controls.html): a line per control with a link to
+    its own coverage (for the period chosen here, if one was), its activities, compact strip and counts."""
+    if not cov.by_control:
+        return mark_safe(
+            '\n    <tr><td colspan="8" class="text-body-secondary">No mapped control to show.</td></tr>\n  '
+        )
     get = context["request"].GET
-    if not get.get("start"):
-        return ""
-    return f"?start={urlencode(get.get('start'))}&end={urlencode(get.get('end', ''))}"
-
-
-# A control's coverage shows every task twice, as a mark on its strip and as a row of the table (~160 on the busiest
-# control), and a requirement's lists its latest gaps: they are written out here in one pass, each value escaped
-# with the standard library's html.escape (what Django's escape does), instead of a template loop that reversed two
-# URLs, formatted two dates and looked up, localised and escaped each value. That loop was most of the busiest
-# control's page (rendering 87 -> 26 ms of its ~110); the markup is the same.
+    query = ""
+    if get.get("start"):
+        query = escape(f"?start={urlencode(get.get('start'))}&end={urlencode(get.get('end', ''))}")
+    head, tail = _url_around_id("evidence:control_coverage", get_script_prefix())
+    today = cov.today_left
+    today = "" if today is None else f'<path class="cov-fill-today" d="M{today:.1f} 0h.4v1h-.4z"/>'
+    parts = []
+    for line in cov.by_control:
+        control, s = line.control, line.summary
+        parts.append(
+            f'\n    <tr data-testid="control-row"{_DANGER if s.gaps else ""}>\n'
+            f'      <td><a href="{head}{control.pk}{tail}{query}">{escape(control.reference)}</a> '
+            f"{escape(control.name)}\n"
+            f'        <div class="small text-body-secondary">{escape(line.activity_text)}</div></td>\n'
+            f"      <td>{_strip_svg(line.paths, today)}</td>\n"
+            f'      <td class="text-end" data-count="on_time">{s.on_time}</td>\n'
+            f'      <td class="text-end" data-count="late">{s.late}</td>\n'
+            f'      <td class="text-end" data-count="missed">{line.missed_or_overdue}</td>\n'
+            f'      <td class="text-end" data-count="no_evidence">{s.no_evidence}</td>\n'
+            f'      <td class="text-end" data-count="open">{s.ahead}</td>\n'
+            f'      <td class="text-end" data-count="evidence">{s.evidence}</td>\n'
+            "    </tr>\n  "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
 
 
 @register.simple_tag
