@@ -23,6 +23,11 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.OWNER)
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    # The weekly digest is the one email a person may turn off (from the link in it): reminders, overdue notices and
+    # escalations are about work they hold and always come.
+    receives_digests = models.BooleanField(
+        "weekly digest", default=True, help_text="Sends the weekly summary of open and upcoming work by email."
+    )
 
     class Meta:
         ordering = ["username"]

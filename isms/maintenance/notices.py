@@ -20,6 +20,7 @@ from isms.notices import engine
 from isms.notices.kinds import NoticeKind, register
 from isms.notices.models import Notice
 
+from .digests import digest_headers, digest_settings_url
 from .links import task_link_url
 from .models import Occurrence
 from .reach import needs_new_owner, why_owner_cannot_act
@@ -208,6 +209,7 @@ def plan_digests(today: datetime.date | None = None) -> list[int]:
             Q(state=Occurrence.State.OPEN, due_date__lte=horizon) | Q(state=Occurrence.State.MISSED)
         )
         .owner_can_act()
+        .filter(owner__receives_digests=True)  # a person who turned digests off gets none
         .values_list("owner_id", flat=True)
         .distinct()
     )
@@ -217,6 +219,7 @@ def plan_digests(today: datetime.date | None = None) -> list[int]:
     rows += [
         engine.notice_row(key=f"digest:team:{week}:to:{u.pk}", kind=Slot.TEAM_DIGEST, recipient_id=u.pk)
         for u in _team()
+        if u.receives_digests
     ]
     return engine.notices_create(rows)
 
@@ -248,8 +251,14 @@ def _assignee_still_has_it(notice: Notice, today: datetime.date) -> bool:
 
 
 def _recipient_can_act(notice: Notice, today: datetime.date) -> bool:
-    """An owner's digest is for someone who can still act on their tasks (its links would refuse otherwise)."""
-    return may_own_work(notice.recipient)
+    """An owner's digest is for someone who can still act on their tasks (its links would refuse otherwise) and
+    still wants digests."""
+    return may_own_work(notice.recipient) and notice.recipient.receives_digests
+
+
+def _recipient_wants_digests(notice: Notice, today: datetime.date) -> bool:
+    """Turned off after the digest was planned: it is not sent."""
+    return notice.recipient.receives_digests
 
 
 def _still_orphaned(notice: Notice, today: datetime.date) -> bool:
@@ -287,13 +296,16 @@ def _orphaned_context(notice: Notice, today: datetime.date) -> dict:
 def _owner_digest_context(notice: Notice, today: datetime.date) -> dict:
     from . import selectors
 
-    return selectors.owner_digest(notice.recipient, today)
+    return {
+        **selectors.owner_digest(notice.recipient, today),
+        "digest_settings_url": digest_settings_url(notice.recipient),
+    }
 
 
 def _team_digest_context(notice: Notice, today: datetime.date) -> dict:
     from . import selectors
 
-    return selectors.team_digest(today)
+    return {**selectors.team_digest(today), "digest_settings_url": digest_settings_url(notice.recipient)}
 
 
 for _slot, _applies, _context in [
@@ -303,7 +315,7 @@ for _slot, _applies, _context in [
     (Slot.ESCALATED, _still_missed, _task_context),
     (Slot.ORPHANED, _still_orphaned, _orphaned_context),
     (Slot.OWNER_DIGEST, _recipient_can_act, _owner_digest_context),
-    (Slot.TEAM_DIGEST, None, _team_digest_context),
+    (Slot.TEAM_DIGEST, _recipient_wants_digests, _team_digest_context),
 ]:
     _name = _slot.value.split(".", 1)[1]
     register(
@@ -312,5 +324,6 @@ for _slot, _applies, _context in [
             template=f"maintenance/email/{_name}",
             context=_context,
             **({"still_applies": _applies} if _applies else {}),
+            **({"headers": digest_headers} if _slot in (Slot.OWNER_DIGEST, Slot.TEAM_DIGEST) else {}),
         )
     )

@@ -24,4 +24,5 @@ urlpatterns = [
     path("feeds/<str:token>/mine.ics", views.feed_user_ics, name="feed_user_ics"),
     path("feeds/<str:token>/organisation.ics", views.feed_org_ics, name="feed_org_ics"),
     path("print/<int:year>.pdf", views.calendar_pdf, name="calendar_pdf"),
+    path("digest/<str:token>/", views.digests_settings, name="digests"),
 ]

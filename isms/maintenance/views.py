@@ -18,8 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from isms.accounts.services import user_digests_set
 from isms.foundation import identity, reach
 from isms.foundation.lists import ListPage
 from isms.foundation.pagecache import cached_page
@@ -28,7 +30,7 @@ from isms.foundation.permissions import role_required
 from isms.foundation.ratelimit import rate_limited
 from isms.foundation.roles import MANAGERS, STAFF
 
-from . import feeds, links, notices, purposes, recurrence, selectors, services
+from . import digests, feeds, links, notices, purposes, recurrence, selectors, services
 from .filtersets import ScheduleFilterSet
 from .forms import CalendarFilterForm, ReassignForm, ReopenForm, ScheduleForm, SkipForm
 from .models import CalendarFeed, Occurrence, Schedule, TaskLinkUse
@@ -539,3 +541,26 @@ def calendar_pdf(request, year: int):
         inline=True,
         max_pages=1,
     )
+
+
+# The signed token in the address is the proof (the link from the person's own digest), not a session: mail clients
+# that offer "Unsubscribe" post here without one (RFC 8058), so there is no CSRF token either.
+@csrf_exempt
+@never_cache
+@login_not_required
+def digests_settings(request, token: str):
+    """Turn one's weekly digest off, or on again, from the link in it."""
+    user = digests.user_from_digest_token(token)
+    if user is None:
+        return render(request, "maintenance/digests.html", {"person": None}, status=404)
+    if request.method == "POST":
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            user_digests_set(user=user, receive=False)
+            return HttpResponse("The weekly digest is off.", content_type="text/plain; charset=utf-8")
+        receive = request.POST.get("receive") == "on"
+        if user_digests_set(user=user, receive=receive):
+            messages.success(
+                request, "Your weekly digest will come again on Mondays." if receive else "Your weekly digest is off."
+            )
+        return redirect("maintenance:digests", token)
+    return render(request, "maintenance/digests.html", {"person": user})

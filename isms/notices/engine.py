@@ -133,22 +133,35 @@ def retry_pause(attempts: int) -> datetime.timedelta:
     return min(datetime.timedelta(minutes=5) * 2 ** (attempts - 1), datetime.timedelta(hours=6))
 
 
+def site_domain() -> str:
+    """The site's host name (from SITE_URL), for Message-IDs and List-Ids; `isms.invalid` if it is not one."""
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", host):
+        host = "isms.invalid"
+    return host
+
+
 def notice_message_id(notice: Notice) -> str:
     """The notice's Message-ID: the same on every attempt (a repeat collapses in mail clients), different for
     another notice and for another installation with the same keys. A digest: keys hold characters a Message-ID
     may not."""
     digest = hashlib.sha256(f"{settings.SITE_URL}\n{notice.key}".encode()).hexdigest()[:40]
-    host = urlsplit(settings.SITE_URL).hostname or ""
-    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", host):
-        host = "isms.invalid"
-    return f"<notice.{digest}@{host}>"
+    return f"<notice.{digest}@{site_domain()}>"
+
+
+#: On every notice: it is automated mail (RFC 3834), so out-of-office and other automatic replies are not sent back
+#: to it; X-Auto-Response-Suppress says the same to Microsoft Exchange and Outlook, which do not read RFC 3834.
+AUTOMATED_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 
 
 def build_notice_email(notice: Notice, today: datetime.date):
-    """The notice's email, with its own Message-ID, on a connection whose every wait is bounded."""
+    """The notice's email, with its own Message-ID and the automated-mail headers (and the kind's own), on a
+    connection whose every wait is bounded."""
     kind = kind_of(notice.kind)
     context = {"notice": notice, "recipient": notice.recipient, "today": today, **kind.context(notice, today)}
     message = build_email(kind.template, [notice.recipient.email], context)
+    message.extra_headers.update(AUTOMATED_HEADERS)
+    message.extra_headers.update(kind.headers(notice))
     message.extra_headers["Message-ID"] = notice_message_id(notice)
     timeout = min(getattr(settings, "EMAIL_TIMEOUT", None) or SEND_TIMEOUT, SEND_TIMEOUT)
     message.connection = get_connection(timeout=timeout)

@@ -5,6 +5,7 @@ The engine knows no domain: an app registers its kinds in its `ready()` (or in a
     register(NoticeKind("maintenance.reminder", template="maintenance/email/reminder",
                         still_applies=reminder_applies, context=task_context))
 
+`headers(notice)` adds email headers of its own (a digest's List-Id and List-Unsubscribe).
 `template` names three templates (`<name>_subject.txt`, `<name>.txt`, `<name>.html`, see foundation.emails);
 `context(notice, today)` gives what they need; `still_applies(notice, today)` is asked right before sending,
 so a reminder for a task done meanwhile is cancelled instead of sent."""
@@ -24,12 +25,17 @@ def _nothing(notice: Notice, today: datetime.date) -> dict:
     return {}
 
 
+def _no_headers(notice: Notice) -> dict[str, str]:
+    return {}
+
+
 @dataclass(frozen=True)
 class NoticeKind:
     name: str
     template: str
     still_applies: Callable[[Notice, datetime.date], bool] = field(default=_always)
     context: Callable[[Notice, datetime.date], dict] = field(default=_nothing)
+    headers: Callable[[Notice], dict[str, str]] = field(default=_no_headers)
 
 
 _KINDS: dict[str, NoticeKind] = {}

@@ -5,6 +5,7 @@ is for managers and the task's owner; reassigning, skipping, reopening and sched
 (viewers read schedules)."""
 
 from isms.foundation.roles import MANAGERS, STAFF, Role
+from isms.maintenance.digests import digest_token
 from tests.matrix import DENIED, HIDDEN, PUBLIC, Entry, status
 
 
@@ -57,4 +58,18 @@ MATRIX: list[Entry] = [
     ),
     Entry("maintenance:feed_org_ics", PUBLIC, obj="org_feed", kwargs=lambda feed: {"token": feed.token}),
     Entry("maintenance:calendar_pdf", STAFF, kwargs=lambda _: {"year": 2026}),
+    # The weekly digest's own link turns it off or on: its signed token is the key, whoever follows it (signed in
+    # or not); a deactivated person's link stops working.
+    *(
+        Entry(
+            "maintenance:digests",
+            PUBLIC,
+            method=method,
+            owned="feed",
+            kwargs=lambda feed: {"token": digest_token(feed.user)},
+            data=lambda feed: {"receive": "off"},
+            expect={"inactive": {"own": HIDDEN}},
+        )
+        for method in ("get", "post")
+    ),
 ]
