@@ -6,12 +6,13 @@ import base64
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from controls.models import Control
+from controls.models import Control, Requirement
 from isms.foundation import reach
 from isms.foundation.lists import ForgivingPaginator, ListPage
 from isms.foundation.pdf import render_pdf
@@ -58,7 +59,13 @@ def _matrix(request) -> Matrix:
 def index(request):
     """The register: every risk the user may see, filtered, sorted, paged; downloadable as CSV or Excel."""
     _matrix(request)
-    qs = selectors.register(request.user).prefetch_related("controls", "requirements")
+    qs = selectors.register(request.user)
+    if request.GET.get("export"):
+        # Only the downloads carry the controls and Annex A columns (the page hides them).
+        qs = qs.prefetch_related(
+            Prefetch("controls", queryset=Control.objects.only("pk", "reference")),
+            Prefetch("requirements", queryset=Requirement.objects.only("pk", "identifier")),
+        )
     return REGISTER.render(request, qs)
 
 
