@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import base64
+import secrets
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -555,15 +556,17 @@ def import_page(request):
     if not reach.may(request.user, "import", Risk):
         raise PermissionDenied("Only the compliance team imports risks.")
     if request.method == "POST" and request.POST.get("confirm"):
-        stored = request.session.get(SESSION_KEY)
+        token = request.session.get(SESSION_KEY)
+        stored = cache.get(f"{SESSION_KEY}:{request.user.pk}:{token}") if token else None
         if not stored:
             messages.error(request, "The file is no longer held: upload it again.")
             return redirect("risks:import")
         try:
-            counts = transfer.import_apply(stored["name"], base64.b64decode(stored["content"]), by=request.user)
+            counts = transfer.import_apply(stored["name"], stored["content"], by=request.user)
         except (ValidationError, transfer.ImportError_) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
             return redirect("risks:import")
+        cache.delete(f"{SESSION_KEY}:{request.user.pk}:{token}")
         del request.session[SESSION_KEY]
         messages.success(
             request,
@@ -583,7 +586,10 @@ def import_page(request):
             except transfer.ImportError_ as exc:
                 form.add_error("file", str(exc))
             else:
-                request.session[SESSION_KEY] = {"name": upload.name, "content": base64.b64encode(content).decode()}
+                # The checked file waits in the cache (not the session, which every request reads) until confirmed.
+                token = secrets.token_urlsafe(16)
+                cache.set(f"{SESSION_KEY}:{request.user.pk}:{token}", {"name": upload.name, "content": content}, 1800)
+                request.session[SESSION_KEY] = token
     return render(
         request,
         "risks/import.html",
