@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--plans", action="store_true", help="print each measurement's query plan at every size")
     parser.add_argument("--save", type=Path, metavar="FILE", help="also write every figure and plan to FILE (JSON)")
     parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="measure nothing: write the section from a --save FILE"
+    )
+    parser.add_argument(
         "--pause-while",
         type=Path,
         metavar="FILE",
@@ -291,6 +294,17 @@ def main(argv: list[str] | None = None) -> int:
         result = measure_one(args)
         args.json.write_text(json.dumps(result, default=str))
         return 0
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        meta = saved["meta"]
+        args.runs = meta["runs"]
+        return _write(
+            saved["results"],
+            args,
+            started=datetime.datetime.fromisoformat(meta["started"]),
+            took=meta["took_s"],
+            load=(meta["load_start"], meta["load_end"]),
+        )
     started = datetime.datetime.now(datetime.UTC)
     clock = time.perf_counter()
     load_start = os.getloadavg()
@@ -312,11 +326,15 @@ def main(argv: list[str] | None = None) -> int:
     took = time.perf_counter() - clock
     load_end = os.getloadavg()
     if args.save:
-        args.save.write_text(json.dumps(results, indent=1))
+        meta = {"started": started.isoformat(), "took_s": took, "load_start": load_start, "load_end": load_end}
+        args.save.write_text(json.dumps({"meta": {**meta, "runs": args.runs}, "results": results}, indent=1))
+    return _write(results, args, started=started, took=took, load=(load_start, load_end))
 
+
+def _write(results: list[dict], args: argparse.Namespace, *, started, took: float, load) -> int:
     from . import growth_report
 
-    section = growth_report.section(results, started=started, took_s=took, load=(load_start, load_end), args=args)
+    section = growth_report.section(results, started=started, took_s=took, load=load, args=args)
     print()
     print(section)
     if args.plans:

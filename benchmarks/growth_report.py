@@ -51,9 +51,10 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 
 def verdict(values: list[float | None], sizes: list[int]) -> str:
-    """How a figure grows over sizes a tenfold apart: flat (at most ×1.25 from the smallest to the largest),
-    linear (the second step's increase at least five times the first's: the cost per row is constant, so it shows
-    once it outweighs the fixed part), logarithmic (about the same increase at each tenfold), or between."""
+    """How a figure grows over sizes a tenfold apart: flat (at most ×1.25 from the smallest to the largest, or from
+    the middle size to the largest: bounded), linear (the second step's increase at least five times the first's:
+    the cost per row is constant, so it shows once it outweighs the fixed part), logarithmic (about the same
+    increase at each tenfold), or between."""
     if len(values) < 3 or any(v is None for v in values):
         return ""
     if any(b != a * 10 for a, b in zip(sizes, sizes[1:], strict=False)):
@@ -61,6 +62,8 @@ def verdict(values: list[float | None], sizes: list[int]) -> str:
     v1, v2, v3 = values[0], values[1], values[-1]
     if v3 <= max(v1 * 1.25, v1 + 1):
         return "flat"
+    if v3 <= max(v2 * 1.25, v2 + 1):
+        return "flat past the middle size (bounded)"
     d1, d2 = v2 - v1, v3 - v2
     per_100k = d2 / (sizes[-1] - sizes[-2]) * 100_000
     if d1 <= 0 or d2 / d1 >= 5:
@@ -147,7 +150,8 @@ def section(results: list[dict], *, started, took_s: float, load, args) -> str:
         "+ read) — the figure that says how much of the table a query reads.",
         f"* The scan in its steady state: one untimed catch-up run first (it marks missed tasks and writes what is "
         f"due today; what it queued is then marked delivered), then the timed runs, which find nothing new ({scans}).",
-        "* *grows*: flat = at most ×1.25 from the smallest size to the largest; linear = the increase from the "
+        "* *grows*: flat = at most ×1.25 from the smallest size to the largest (bounded: from the middle size to "
+        "the largest); linear = the increase from the "
         "middle size to the largest at least five times the increase before it (a constant cost per row, shown "
         "with its slope once it outweighs the fixed part); logarithmic = about the same increase at each tenfold.",
     ]
