@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
 from controls import hooks as control_hooks
@@ -51,6 +52,8 @@ def suggest(request, field: str):
     `<option>`s of its `<datalist>`, at most 20, only among what the person may see."""
     if field not in LOOKUPS:
         raise Http404("No such filter.")
+    if not request.htmx:  # opened as a page (not by the box's script): the library filtered by the words instead
+        return redirect(f"{reverse('evidence:index')}?{urlencode({field: request.GET.get(field, '')})}")
     form = LibraryFilterForm(user=request.user)
     return suggestions(request, form.fields[field], field)
 

@@ -17,6 +17,8 @@ API = {"api": True, "refused": LOGIN}
 MATRIX: list[Entry] = [
     Entry("evidence:index", STAFF),
     Entry("evidence:portal", MANAGERS | {Role.AUDITOR}),
+    # The library's filter boxes ask for suggestions (htmx); opened as a page, it sends to the filtered library.
+    Entry("evidence:suggest", STAFF, kwargs=lambda _: {"field": "control"}),
     # "evidence": a file the holder submitted on their own task; "control_evidence": a note the compliance
     # manager filed on the holder's control.
     Entry("evidence:detail", STAFF, owned="evidence"),

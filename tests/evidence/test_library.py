@@ -12,6 +12,8 @@ from evidence.services import evidence_add_file, evidence_add_link, evidence_add
 from tests.evidence.conftest import D, upload
 from tests.factories import make_control, make_requirement
 
+HTMX = {"HX-Request": "true"}  # what the filter boxes' script sends
+
 
 def listed(client, **params) -> set[int]:
     response = client.get(reverse("evidence:index"), params)
@@ -182,7 +184,7 @@ def test_the_filter_bar_offers_every_choice_and_keeps_the_chosen_ones(client, co
     assert f'<option value="{theirs.pk}"' not in body  # no list of every control on the page
 
     def suggested(field, text="") -> list[str]:
-        response = client.get(reverse("evidence:suggest", args=[field]), {field: text})
+        response = client.get(reverse("evidence:suggest", args=[field]), {field: text}, headers=HTMX)
         assert response.status_code == 200
         return re.findall(r'<option value="([^"]*)"></option>', response.content.decode())
 
@@ -240,15 +242,23 @@ def test_suggestions_list_only_what_the_person_may_see(client, owner, auditor, l
     library["gdpr"].save()
     client.force_login(owner)
     monkeypatch.setattr(ControlRule, "visible", lambda self, user, qs: qs.filter(owner=user))
-    response = client.get(reverse("evidence:suggest", args=["control"]), {"control": ""})
+    response = client.get(reverse("evidence:suggest", args=["control"]), {"control": ""}, headers=HTMX)
     assert response.content.decode() == '<option value="AC-01 User access management"></option>'
     assert "No control matches “HR-01”" in client.get(reverse("evidence:index"), {"control": "HR-01"}).content.decode()
-    requirement_labels = client.get(reverse("evidence:suggest", args=["requirement"]), {"requirement": ""})
+    requirement_labels = client.get(
+        reverse("evidence:suggest", args=["requirement"]), {"requirement": ""}, headers=HTMX
+    )
     assert "Processor" not in requirement_labels.content.decode()
-    people = client.get(reverse("evidence:suggest", args=["submitted_by"]), {"submitted_by": ""}).content.decode()
+    people = client.get(
+        reverse("evidence:suggest", args=["submitted_by"]), {"submitted_by": ""}, headers=HTMX
+    ).content.decode()
     assert "(owner)" in people and "(olga)" in people and "(auditor)" not in people
     # Anything but the three boxes is not a list; an auditor does not use the library at all.
-    assert client.get(reverse("evidence:suggest", args=["department"])).status_code == 404
-    assert client.get(reverse("evidence:suggest", args=["control"]), {"control": "x" * 5000}).status_code == 200
+    assert client.get(reverse("evidence:suggest", args=["department"]), headers=HTMX).status_code == 404
+    long = client.get(reverse("evidence:suggest", args=["control"]), {"control": "x" * 5000}, headers=HTMX)
+    assert long.status_code == 200 and long.content == b""
+    # Opened as a page rather than by the box: the library, filtered by the words.
+    page = client.get(reverse("evidence:suggest", args=["control"]), {"control": "user access"})
+    assert page.status_code == 302 and page["Location"] == reverse("evidence:index") + "?control=user+access"
     client.force_login(auditor)
-    assert client.get(reverse("evidence:suggest", args=["control"])).status_code == 403
+    assert client.get(reverse("evidence:suggest", args=["control"]), headers=HTMX).status_code == 403
