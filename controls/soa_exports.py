@@ -83,5 +83,9 @@ def soa_pdf_response(version: SoAVersion, *, organisation_name: str) -> HttpResp
             "summary": summary(version.entries),
         },
         title=f"Statement of Applicability · version {version.number}",
+        subject=(
+            f"Statement of Applicability of {version.framework}, version {version.number}, approved by "
+            f"{version.approver} on {timezone.localtime(version.approved_at):%-d %B %Y}"
+        ),
         filename=export_filename(version, "pdf"),
     )

@@ -4,6 +4,13 @@ The base template carries the look every printed document shares: the organisati
 title at the top of each page, a footer line the document fills in, and "Page X of Y". The renderer fetches
 nothing, not even from this server: a document is self-contained, and no text a user typed into it can make
 the renderer load a URL or read a file.
+
+Every PDF is archival: PDF/A-3a, that is PDF/A (fonts embedded, an sRGB output intent, XMP metadata; ISO 19005-3)
+at conformance level A, which also requires a tagged document (headings, tables and paragraphs in a structure
+tree, read in order) with Unicode text, so screen readers and text extraction get the content. Its metadata carry
+the title, author (the organisation unless the template names one), subject and creation date. WeasyPrint takes one
+`pdf_variant` per document, so PDF/UA-1 (which it also offers) cannot be claimed at the same time; PDF/A-3a keeps
+both the archival conformance and the tagging that PDF/UA builds on.
 """
 
 import logging
@@ -12,10 +19,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils import timezone
 
+from . import identity
 from .exports import attachment_response
 
 PDF_TYPE = "application/pdf"
+#: The PDF variant of every document (see the module docstring for why this one).
+PDF_VARIANT = "pdf/a-3a"
 # What a machine without the PDF engine's system libraries needs (Debian and Ubuntu package names).
 SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 
@@ -44,11 +55,13 @@ def pdf_bytes(
     *,
     request: HttpRequest | None = None,
     title: str,
+    subject: str = "",
     landscape: bool = False,
     max_pages: int | None = None,
 ) -> bytes:
-    """The template printed to PDF. `context` should carry `organisation_name` for the page header (this
-    layer does not know the organisation). `max_pages` keeps only the first pages of a layout sized to fit
+    """The template printed to PDF/A. `context` should carry `organisation_name` for the page header (this
+    layer does not know the organisation). `subject` says what the document is about, in a sentence (its
+    metadata; the title is used if none). `max_pages` keeps only the first pages of a layout sized to fit
     (a wall calendar); the rest is dropped rather than handed out half-empty."""
     problem = pdf_engine_problem()
     if problem:
@@ -61,7 +74,21 @@ def pdf_bytes(
     if max_pages is not None and len(document.pages) > max_pages:
         logger.warning("%s overflowed to %s pages; printing the first %s", title, len(document.pages), max_pages)
         document = document.copy(document.pages[:max_pages])
-    return document.write_pdf()
+    _describe(document.metadata, context, title=title, subject=subject)
+    return document.write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def _describe(metadata, context: Mapping[str, Any], *, title: str, subject: str) -> None:
+    """Title, author, subject, language and dates in the document's metadata (Info dictionary and XMP). The title is
+    the page's <title> ("Organisation: title"); an author named by the template (<meta name="author">) stays."""
+    organisation = context.get("organisation_name") or identity.organisation_name()
+    metadata.title = metadata.title or title
+    metadata.authors = metadata.authors or [str(organisation)]
+    metadata.description = subject or metadata.description or title
+    metadata.lang = metadata.lang or "en"
+    now = timezone.now().replace(microsecond=0).isoformat()
+    metadata.created = metadata.modified = now
+    metadata.generator = "ISMS tracker"
 
 
 def render_pdf(
@@ -71,6 +98,7 @@ def render_pdf(
     request: HttpRequest | None = None,
     title: str,
     filename: str,
+    subject: str = "",
     landscape: bool = False,
     inline: bool = False,
     max_pages: int | None = None,
@@ -79,7 +107,13 @@ def render_pdf(
     server without the PDF engine's libraries, a page that says so (503) instead of an error."""
     try:
         content = pdf_bytes(
-            template_name, context, request=request, title=title, landscape=landscape, max_pages=max_pages
+            template_name,
+            context,
+            request=request,
+            title=title,
+            subject=subject,
+            landscape=landscape,
+            max_pages=max_pages,
         )
     except PdfUnavailable:
         logger.error("PDF requested but the PDF engine cannot start; install %s", SYSTEM_PACKAGES)

@@ -537,6 +537,7 @@ def calendar_pdf(request, year: int):
         context,
         request=request,
         title=f"ISMS calendar {year}",
+        subject=f"The maintenance calendar of {year} ({context['scope_note']}), printed by {request.user}",
         filename=f"isms-calendar-{year}.pdf",
         inline=True,
         max_pages=1,
