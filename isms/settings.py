@@ -146,6 +146,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT compilation: the application's queries are short, and past PostgreSQL's cost threshold (a scan
+    # over a million tasks) JIT spent seconds compiling each run of a query that works for a fraction of that
+    # (docs/benchmarks.md, Growth). A PGOPTIONS or database setting of the operator's still applies first.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
