@@ -148,7 +148,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # No JIT compilation: the application's queries are short, and past PostgreSQL's cost threshold (a scan
     # over a million tasks) JIT spent seconds compiling each run of a query that works for a fraction of that
-    # (docs/benchmarks.md, Growth). A PGOPTIONS or database setting of the operator's still applies first.
+    # (docs/benchmarks.md, Growth). Options given in DATABASE_URL are kept instead.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
