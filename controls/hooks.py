@@ -3,6 +3,9 @@ register shows the risks behind each SoA line, and a control's risks and excepti
 
     register_soa_column(SoAColumn(header="Risks", template="risks/_soa_cell.html", values=risks_by_requirement))
     register_control_panel(ControlPanel(template="risks/_control_panel.html", context=panel_context))
+
+and hears when a control's activity is missed past its grace period (the audit programme raises a
+nonconformity): `register_missed_listener(listener)`, called with `occurrence=`.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class ControlPanel:
 
 _SOA_COLUMNS: dict[str, SoAColumn] = {}
 _PANELS: dict[str, ControlPanel] = {}
+_MISSED: dict[str, Callable[..., object]] = {}
 
 
 def register_soa_column(column: SoAColumn) -> SoAColumn:
@@ -65,3 +69,15 @@ def control_panels(user, control, *, coverage: bool = False) -> list[dict]:
     control's coverage page."""
     panels = [p for p in _PANELS.values() if p.coverage_template] if coverage else list(_PANELS.values())
     return [{"template": p.coverage_template if coverage else p.template, **p.context(user, control)} for p in panels]
+
+
+def register_missed_listener(listener: Callable[..., object]) -> Callable[..., object]:
+    """`listener(occurrence=)` is called when an activity of a control passes its grace period undone."""
+    _MISSED[f"{listener.__module__}.{listener.__qualname__}"] = listener
+    return listener
+
+
+def activity_missed(*, occurrence) -> None:
+    """The calendar's on_missed hook of control activities: tells every registered listener."""
+    for listener in _MISSED.values():
+        listener(occurrence=occurrence)

@@ -27,6 +27,7 @@ from isms.foundation.roles import Role
 from isms.maintenance.models import Kind, Occurrence
 from isms.maintenance.services import occurrence_complete, schedule_for, schedule_retire
 
+from .hooks import nonconformity_revealed
 from .models import (
     QUESTION_FIELDS,
     Certificate,
@@ -243,6 +244,8 @@ def incident_close(
     incident.closed_at = timezone.now()
     incident.closed_by = by
     incident.save()
+    if reveals_nonconformity:
+        nonconformity_revealed(incident=incident, by=by)
     return incident
 
 
