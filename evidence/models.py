@@ -144,6 +144,7 @@ class ApiToken(models.Model):
         EVENTS_READ = "events:read", "Read the incidents, changes, suppliers and objectives I may see"
         RISKS_READ = "risks:read", "Read the risks I may see, their assessments and the review queue"
         RISKS_WRITE = "risks:write", "Record reviews and changes of my risks"
+        AUDITS_READ = "audits:read", "Read the audits, nonconformities and management reviews I may see"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, help_text="What uses it, e.g. “Monthly scan upload on scanner-01”.")
