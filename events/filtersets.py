@@ -18,8 +18,12 @@ from .models import (
 )
 
 
+def _mine():
+    return django_filters.BooleanFilter(label="Mine only", method="owned_by_me", widget=forms.CheckboxInput)
+
+
 class _Mine(django_filters.FilterSet):
-    mine = django_filters.BooleanFilter(label="Mine only", method="owned_by_me", widget=forms.CheckboxInput)
+    """ "Mine only": what the signed-in person owns (each list declares the box last, after its other filters)."""
 
     def owned_by_me(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(owner=self.request.user) if value else queryset
@@ -45,6 +49,7 @@ class IncidentFilterSet(_Mine):
     category = django_filters.ChoiceFilter(choices=IncidentCategory.choices, empty_label="Any category")
     status = django_filters.ChoiceFilter(choices=IncidentStatus.choices, empty_label="Any status")
     open = django_filters.BooleanFilter(label="Open only", method="still_open", widget=forms.CheckboxInput)
+    mine = _mine()
 
     def search(self, queryset, name, value):
         return _search(queryset, value, "reference", "title", "description", "affected")
@@ -64,6 +69,7 @@ class ChangeFilterSet(_Mine):
         empty_label="Anything",
         choices=[("approval", "Approval"), ("reviews", "Reviews still open")],
     )
+    mine = _mine()
 
     def search(self, queryset, name, value):
         return _search(queryset, value, "reference", "title", "description", "assets")
@@ -85,6 +91,7 @@ class SupplierFilterSet(_Mine):
     due = django_filters.BooleanFilter(label="Review due in 30 days", method="review_due", widget=forms.CheckboxInput)
     inactive = django_filters.BooleanFilter(label="Former suppliers too", method="with_inactive",
                                             widget=forms.CheckboxInput)  # fmt: skip
+    mine = _mine()
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -110,6 +117,7 @@ class ObjectiveFilterSet(_Mine):
     progress = django_filters.ChoiceFilter(
         label="Progress", choices=ObjectiveStatus.choices, empty_label="Any", method="by_progress"
     )
+    mine = _mine()
 
     def search(self, queryset, name, value):
         return _search(queryset, value, "title", "measure", "description")

@@ -169,7 +169,14 @@ class SeverityForm(forms.ModelForm):
     class Meta:
         model = Severity
         fields = ["level", "label", "description", "colour"]
-        widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+        widgets = {
+            "level": forms.NumberInput(attrs={"class": "form-control form-control-sm", "min": 1, "max": 7}),
+            "label": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "description": forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+            "colour": forms.TextInput(
+                attrs={"type": "color", "class": "form-control form-control-sm form-control-color"}
+            ),
+        }
 
 
 SeverityFormSet = forms.modelformset_factory(Severity, form=SeverityForm, extra=1, can_delete=True, max_num=7)

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "events"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("incidents/", views.incidents, name="incidents"),
     path("incidents/new/", views.incident_create, name="incident_create"),
     path("incidents/severity/", views.severity_scale, name="severity"),

@@ -82,6 +82,13 @@ OBJECTIVES = ListPage(
 )
 
 
+@role_required(STAFF)
+def home(request):
+    """The registers' entry in the navigation: the change log first, with the incidents, suppliers and objectives a
+    tab away."""
+    return redirect("events:changes")
+
+
 def _list_context(kind: str, user) -> dict:
     model = {"incidents": Incident, "changes": Change, "suppliers": Supplier, "objectives": Objective}[kind]
     new = {
@@ -227,13 +234,24 @@ def severity_scale(request):
     return render(request, "events/severity.html", {"formset": formset})
 
 
+def _ink(colour: str) -> str:
+    """Black or white text, whichever contrasts more with the colour (WCAG relative luminance)."""
+
+    def channel(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
+
+
 @role_required(STAFF)
 def severity_css(request):
     """The severity scale's colours as a stylesheet (the pages' policy allows no inline style)."""
     rules = []
     for severity in Severity.objects.all():
-        r, g, b = (int(severity.colour[i : i + 2], 16) for i in (1, 3, 5))
-        ink = "#000" if (0.299 * r + 0.587 * g + 0.114 * b) > 150 else "#fff"
+        ink = _ink(severity.colour)
         rules.append(f".severity-{severity.level}{{background-color:{severity.colour};color:{ink}}}")
     response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=60"

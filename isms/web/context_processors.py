@@ -12,8 +12,7 @@ NAV = [
     ("Controls", "controls:index"),
     ("Evidence", "evidence:index"),
     ("Risks", "risks:index"),
-    ("Incidents & changes", "events:incidents"),
-    ("Suppliers", "events:suppliers"),
+    ("Registers", "events:home"),
     ("Auditor portal", "evidence:portal"),
 ]
 

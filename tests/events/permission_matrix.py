@@ -125,6 +125,7 @@ OWNERS_ONLY = {"viewer": DENIED}
 API = {"api": True, "refused": LOGIN}
 
 MATRIX: list[Entry] = [
+    Entry("events:home", STAFF),
     Entry("events:incidents", STAFF),
     Entry("events:incident_create", STAFF),
     Entry("events:severity", MANAGERS),

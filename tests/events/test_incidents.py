@@ -134,6 +134,7 @@ def test_the_severity_scale_is_configurable(client_as, clock, compliance, severi
     assert list(Severity.objects.values_list("label", flat=True)) == ["Minor", "Medium", "Critical"]
     css = client.get(reverse("events:severity_css")).content.decode()
     assert ".severity-4{background-color:#aa0000;color:#fff}" in css
+    assert ".severity-2{background-color:#f9a825;color:#000}" in css  # black reads on amber, white does not
 
 
 def test_a_severity_an_incident_is_recorded_at_cannot_be_removed(clock, compliance, owner, severity):
