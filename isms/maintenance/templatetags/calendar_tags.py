@@ -36,31 +36,42 @@ def task_table_rows(rows, empty: str = "") -> SafeString:
 
 
 @register.simple_tag
-def calendar_day(day, agenda_link: str) -> SafeString:
-    """A day's cell in the month view (selectors.Day): its number, its task links (each titled with its owner and
-    status) and "+N more" to the day in the agenda (`agenda_link`: the agenda's URL and query up to the date)."""
-    parts = [f'<div class="small fw-semibold">{day.date.day}']
-    if day.is_today:
-        parts.append(' <span class="visually-hidden">(today)</span>')
-    parts.append("</div>")
-    parts.extend(
-        f'<a href="{escape(o["url"])}" class="calendar-item status-{o["status"]}" '
-        f'title="{escape(o["title"])} · {escape(o["owner"])} · {escape(o["status_label"])}">{escape(o["title"])}</a>'
-        for o in day.occurrences
-    )
-    if day.more:
-        iso = day.date.isoformat()
-        on = f"{day.date.day} {MONTHS[day.date.month]}"
-        late = f", {day.more_late} of them late" if day.more_late else ""
-        css, hidden = ("small text-danger fw-semibold", f'<span class="visually-hidden">, {day.more_late} late</span>')
-        if not day.more_late:
-            css, hidden = "small", ""
-        parts.append(
-            f'<a class="{css}" href="{escape(agenda_link)}from={iso}&amp;to={iso}" '
-            f'title="{day.more} more task{"s" if day.more != 1 else ""} due on {on}{late}: the day in the agenda">'
-            f"+{day.more} more{hidden}</a>"
-        )
-    return mark_safe("".join(parts))  # noqa: S308 (every value escaped)
+def calendar_weeks(weeks, agenda_link: str) -> SafeString:
+    """The month view's rows (selectors.month_view): a cell per day with its number, its task links (each titled
+    with its owner and status) and "+N more" to the day in the agenda (`agenda_link`: the agenda's URL and query up
+    to the date). Days of the months around are greyed; today is outlined."""
+    months = {}  # month names are translated: once per page
+    rows = []
+    for week in weeks:
+        cells = []
+        for day in week:
+            css = "" if day.in_month else "text-body-tertiary bg-body-tertiary"
+            today = ""
+            if day.is_today:
+                css, today = f"{css} calendar-today", ' <span class="visually-hidden">(today)</span>'
+            cells.append(f'<td class="{css}"><div class="small fw-semibold">{day.date.day}{today}</div>')
+            cells.extend(
+                f'<a href="{escape(o["url"])}" class="calendar-item status-{o["status"]}" '
+                f'title="{escape(o["title"])} · {escape(o["owner"])} · {escape(o["status_label"])}">'
+                f"{escape(o['title'])}</a>"
+                for o in day.occurrences
+            )
+            if day.more:
+                month = months.get(day.date.month) or months.setdefault(day.date.month, str(MONTHS[day.date.month]))
+                iso, late = day.date.isoformat(), f", {day.more_late} of them late" if day.more_late else ""
+                css, hidden = "small", ""
+                if day.more_late:  # late tasks among those not shown: the link says so
+                    css = "small text-danger fw-semibold"
+                    hidden = f'<span class="visually-hidden">, {day.more_late} late</span>'
+
+                cells.append(
+                    f'<a class="{css}" href="{escape(agenda_link)}from={iso}&amp;to={iso}" '
+                    f'title="{day.more} more task{"s" if day.more != 1 else ""} due on {day.date.day} {escape(month)}'
+                    f'{late}: the day in the agenda">+{day.more} more{hidden}</a>'
+                )
+            cells.append("</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped)
 
 
 @register.simple_tag
