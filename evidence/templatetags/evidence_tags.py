@@ -5,8 +5,9 @@ import functools
 from html import escape
 
 from django import template
+from django.conf import settings
 from django.template.defaultfilters import urlencode
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
 
@@ -23,18 +24,23 @@ def pct(value: float) -> str:
     return f"{float(value):.3f}".rstrip("0").rstrip(".") + "%"
 
 
+def _url_around_id(name: str) -> tuple[str, str]:
+    """What `reverse(name, args=[pk])` puts before and after the id: worked out once per URL configuration."""
+    return _reversed_around_id(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
 @functools.cache
-def _url_around_id(name: str, prefix: str) -> tuple[str, str]:
+def _reversed_around_id(name: str, prefix: str, urlconf) -> tuple[str, str]:
     marker = 987654321
-    head, tail = reverse(name, args=[marker]).split(str(marker))
+    head, tail = reverse(name, args=[marker], urlconf=urlconf).split(str(marker))
     return head, tail
 
 
 @register.filter
 def url_with_id(pk: int, name: str) -> str:
     """`{% url name pk %}` for a URL whose only argument is an id, at the cost of a string join: reversed once
-    per process (and script prefix), as a list of a hundred rows would otherwise reverse it on every row."""
-    head, tail = _url_around_id(name, get_script_prefix())
+    per URL configuration and script prefix, as a list of a hundred rows would otherwise reverse it on every row."""
+    head, tail = _url_around_id(name)
     return f"{head}{int(pk)}{tail}"
 
 
@@ -68,7 +74,7 @@ def coverage_control_rows(context, cov) -> SafeString:
     query = ""
     if get.get("start"):
         query = escape(f"?start={urlencode(get.get('start'))}&end={urlencode(get.get('end', ''))}")
-    head, tail = _url_around_id("evidence:control_coverage", get_script_prefix())
+    head, tail = _url_around_id("evidence:control_coverage")
     today = cov.today_left
     today = "" if today is None else f'<path class="cov-fill-today" d="M{today:.1f} 0h.4v1h-.4z"/>'
     parts = []
@@ -95,7 +101,7 @@ def coverage_control_rows(context, cov) -> SafeString:
 def coverage_strip(strip, cov) -> SafeString:
     """What one strip of coverage.html draws: its segments, the month lines, today's line and the marks, a link to
     the task where the person may open it, with the task described in its title."""
-    head, tail = _url_around_id("maintenance:occurrence", get_script_prefix())
+    head, tail = _url_around_id("maintenance:occurrence")
     segments = "".join(
         f'<span class="cov-seg cov-seg-{seg.kind}" data-left="{pct(seg.left)}" data-width="{pct(seg.width)}"></span>'
         for seg in strip.segments
@@ -148,8 +154,8 @@ def coverage_gap_rows(cov) -> SafeString:
 def _task_rows(marks, today: datetime.date) -> SafeString:
     """A row per (control or None, mark): due, task (a link where the person may open it) and owner, [control],
     completed, status, timing and evidence."""
-    task_head, task_tail = _url_around_id("maintenance:occurrence", get_script_prefix())
-    control_head, control_tail = _url_around_id("evidence:control_coverage", get_script_prefix())
+    task_head, task_tail = _url_around_id("maintenance:occurrence")
+    control_head, control_tail = _url_around_id("evidence:control_coverage")
     names, badges, parts = _day_names(), {}, []
     for control, m in marks:
         occ = m.occurrence
