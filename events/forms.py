@@ -178,6 +178,10 @@ class SeverityForm(forms.ModelForm):
             ),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["colour"].widget.attrs.pop("maxlength", None)  # not an attribute of a colour picker
+
 
 SeverityFormSet = forms.modelformset_factory(Severity, form=SeverityForm, extra=1, can_delete=True, max_num=7)
 
