@@ -115,6 +115,11 @@ def _list_context(kind: str, user) -> dict:
     }
 
 
+def _seen_risks(user, risks) -> set[int]:
+    """The ids of `risks` the person may open in the risk register (the others are shown by reference only)."""
+    return set(reach.visible(user, risks).values_list("pk", flat=True))
+
+
 def _form_page(request, form, *, title: str, cancel_url: str, intro: str = "", template="events/form.html", **extra):
     return render(request, template, {"form": form, "title": title, "cancel_url": cancel_url, "intro": intro, **extra})
 
@@ -171,6 +176,7 @@ def incident_detail(request, pk: int):
             "controls": incident.controls.order_by("reference"),
             "reviews": reviews,
             "risks": incident.risks.order_by("number"),
+            "seen": _seen_risks(request.user, incident.risks.all()),
             "can": reach.may_all(request.user, ["edit", "close"], incident),
         },
     )
@@ -311,7 +317,7 @@ def change_detail(request, pk: int):
     suggested = []
     if can["edit"] and any(r.kind == "risks" for r in reviews):
         linked = set(change.risks.values_list("pk", flat=True))
-        suggested = [r for r in services.suggested_risks(change)[:10] if r.pk not in linked]
+        suggested = list(reach.visible(request.user, services.suggested_risks(change).exclude(pk__in=linked))[:10])
     return render(
         request,
         "events/change.html",
@@ -319,6 +325,7 @@ def change_detail(request, pk: int):
             "change": change,
             "reviews": reviews,
             "risks": change.risks.select_related("owner").order_by("number"),
+            "seen": _seen_risks(request.user, change.risks.all()),
             "suggested": suggested,
             "can": can,
             "close_refusal": services.close_refusal(change),
@@ -436,6 +443,7 @@ def supplier_detail(request, pk: int):
             "reviews": supplier.reviews.select_related("by"),
             "controls": supplier.controls.order_by("reference"),
             "risks": supplier.risks.select_related("owner").order_by("number"),
+            "seen": _seen_risks(request.user, supplier.risks.all()),
             "changes": reach.visible(request.user, supplier.changes.all()).order_by("-number")[:10],
             "can": can,
             "today": timezone.localdate(),

@@ -112,7 +112,6 @@ def test_closing_asks_whether_it_reveals_a_nonconformity_and_records_the_answer(
     assert incident.reveals_nonconformity is True
     assert incident.nonconformity_note == "A.8.1: laptops not encrypted"
     assert incident.closed_by == compliance
-    assert incident.nonconformity_id is None  # filled in by the audit programme when it raises the nonconformity
     # A closed incident is a record: its handler can no longer change it.
     assert client_as(owner).get(reverse("events:incident_edit", args=[incident.pk])).status_code == 403
 
@@ -161,3 +160,14 @@ def test_a_control_owner_links_only_risks_they_may_see_and_keeps_those_they_may_
          "severity": severity.pk, "category": "other", "status": "investigating", "risks": [mine.pk]},
     )  # fmt: skip
     assert set(incident.risks.all()) == {mine, olgas}
+
+
+def test_a_linked_risk_outside_the_readers_part_of_the_register_shows_by_reference_only(
+    client_as, clock, owner, compliance, severity, two_risks
+):
+    mine, olgas = two_risks
+    incident = _report(owner, severity, clock.today, risks=[mine, olgas])
+    page = client_as(owner).get(reverse("events:incident", args=[incident.pk])).content.decode()
+    assert mine.title in page and olgas.reference in page and olgas.title not in page
+    page = client_as(compliance).get(reverse("events:incident", args=[incident.pk])).content.decode()
+    assert olgas.title in page
