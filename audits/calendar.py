@@ -1,0 +1,68 @@
+"""What the audit programme's tasks mean on the calendar (audits, corrective actions, effectiveness checks,
+management reviews and their actions), and what it does when the calendar or the registers report something:
+a missed control activity or an incident revealing a nonconformity raises one (through the hooks those apps
+expose; they never import this one)."""
+
+from django.urls import reverse
+
+from controls.hooks import register_missed_listener
+from events.hooks import register_nonconformity_listener
+from isms.maintenance.purposes import Purpose, register
+
+from . import services
+from .services import AUDIT, CHECK, CORRECTIVE_ACTION, REVIEW, REVIEW_ACTION
+
+register(
+    Purpose(
+        model="audits.Audit",
+        purpose=AUDIT,
+        label=lambda audit: f"{audit.reference}: {audit.title}",
+        url=lambda audit: reverse("audits:audit", args=[audit.pk]),
+    )
+)
+register(
+    Purpose(
+        model="audits.CorrectiveAction",
+        purpose=CORRECTIVE_ACTION,
+        label=lambda action: f"Nonconformity {action.nonconformity.reference}: {action.title}",
+        url=lambda action: reverse("audits:nc", args=[action.nonconformity_id]),
+        on_completed=services.action_done,
+    )
+)
+register(
+    Purpose(
+        model="audits.EffectivenessCheck",
+        purpose=CHECK,
+        label=lambda check: f"Effectiveness check of {check.nonconformity.reference}",
+        url=lambda check: reverse("audits:check", args=[check.pk]),
+    )
+)
+register(
+    Purpose(
+        model="audits.ManagementReview",
+        purpose=REVIEW,
+        label=lambda review: f"Management review {review.reference}",
+        url=lambda review: reverse("audits:review", args=[review.pk]),
+    )
+)
+register(
+    Purpose(
+        model="audits.ReviewAction",
+        purpose=REVIEW_ACTION,
+        label=lambda action: f"Management review {action.review.reference}: {action.title}",
+        url=lambda action: reverse("audits:review", args=[action.review_id]),
+        on_completed=services.review_action_done,
+    )
+)
+
+
+def _missed(*, occurrence) -> None:
+    services.nc_from_missed(occurrence=occurrence)
+
+
+def _revealed(*, incident, by) -> None:
+    services.nc_from_incident(incident=incident, by=by)
+
+
+register_missed_listener(_missed)
+register_nonconformity_listener(_revealed)

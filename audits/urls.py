@@ -1,0 +1,40 @@
+from django.urls import path
+
+from . import views
+
+app_name = "audits"
+urlpatterns = [
+    path("", views.programme, name="programme"),
+    path("programme/plan/", views.programme_plan, name="programme_plan"),
+    path("programme/fill/", views.programme_fill, name="programme_fill"),
+    path("audits/", views.audits, name="audits"),
+    path("audits/new/", views.audit_create, name="audit_create"),
+    path("audits/<int:pk>/", views.audit, name="audit"),
+    path("audits/<int:pk>/edit/", views.audit_edit, name="audit_edit"),
+    path("audits/<int:pk>/rows/<int:row>/", views.audit_row, name="audit_row"),
+    path("audits/<int:pk>/sign-off/", views.audit_signoff, name="audit_signoff"),
+    path("audits/<int:pk>/report.pdf", views.audit_pdf, name="audit_pdf"),
+    path("audits/<int:pk>/findings/new/", views.finding_create, name="finding_create"),
+    path("nonconformities/", views.ncs, name="ncs"),
+    path("nonconformities/new/", views.nc_create, name="nc_create"),
+    path("nonconformities/<int:pk>/", views.nc, name="nc"),
+    path("nonconformities/<int:pk>/edit/", views.nc_edit, name="nc_edit"),
+    path("nonconformities/<int:pk>/decide/", views.nc_decide, name="nc_decide"),
+    path("nonconformities/<int:pk>/close/", views.nc_close, name="nc_close"),
+    path("nonconformities/<int:pk>/actions/new/", views.action_create, name="action_create"),
+    path("checks/<int:pk>/", views.check, name="check"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/new/", views.review_create, name="review_create"),
+    path("reviews/<int:pk>/", views.review, name="review"),
+    path("reviews/<int:pk>/open/", views.review_open, name="review_open"),
+    path("reviews/<int:pk>/minutes/", views.review_minutes, name="review_minutes"),
+    path("reviews/<int:pk>/decisions/", views.decision_create, name="decision_create"),
+    path("reviews/<int:pk>/actions/new/", views.review_action_create, name="review_action_create"),
+    path("reviews/<int:pk>/approve/", views.review_approve, name="review_approve"),
+    path("reviews/<int:pk>/pack.pdf", views.review_pack_pdf, name="review_pack_pdf"),
+    path("reviews/<int:pk>/minutes.pdf", views.review_minutes_pdf, name="review_minutes_pdf"),
+    path("parties/", views.parties, name="parties"),
+    path("parties/new/", views.party_create, name="party_create"),
+    path("parties/<int:pk>/", views.party_edit, name="party_edit"),
+    path("feedback/new/", views.feedback_create, name="feedback_create"),
+]
