@@ -1,6 +1,7 @@
 """The evidence library: search and filters each narrow the list, 50 to a page, in a fixed number of queries."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -262,3 +263,25 @@ def test_suggestions_list_only_what_the_person_may_see(client, owner, auditor, l
     assert page.status_code == 302 and page["Location"] == reverse("evidence:index") + "?control=user+access"
     client.force_login(auditor)
     assert client.get(reverse("evidence:suggest", args=["control"]), headers=HTMX).status_code == 403
+
+
+def test_the_rows_written_in_one_pass_are_the_template_rows(client, compliance, library):
+    """library_rows gives the markup of the template loop it replaced (spaces aside), for every kind of row:
+    deleted, superseded, a second version, a file with its original name, a task's, a requirement's, a period."""
+    import re as regex
+
+    from django.template import Context, Template
+
+    from evidence.selectors import LibraryFilters, library_queryset
+    from evidence.templatetags.library_rows import library_rows
+
+    items = list(library_queryset(compliance, LibraryFilters(all_versions=True)))
+    assert len(items) == 7 and any(i.is_superseded for i in items) and any(i.deleted_at for i in items)
+    # The rows as the page's template wrote them before library_rows.
+    reference = Path(__file__).with_name("library_rows_reference.html").read_text()
+    expected = Template(reference).render(Context({"page": {"object_list": items}}))
+
+    def spaced(html: str) -> str:
+        return regex.sub(r"\s+", " ", html).strip()
+
+    assert spaced(library_rows(items)) == spaced(expected)
