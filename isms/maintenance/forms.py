@@ -183,6 +183,8 @@ class ReassignForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
+        # Ids of its own: the task page also holds the completion form, whose note field is "id_note".
+        kwargs.setdefault("auto_id", "id_reassign_%s")
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = staff_users()
         self.fields["to"].empty_label = "Choose the new owner"
@@ -199,3 +201,7 @@ class SkipForm(forms.Form):
 
 class ReopenForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_reopen_%s")  # unique on the task page (see ReassignForm)
+        super().__init__(*args, **kwargs)
