@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 
 from controls.models import Requirement
 from isms.accounts.models import Department, User
+from isms.foundation.forms import BoundedDateField
 from isms.foundation.roles import Role
 
 from .models import EXTERNAL_KINDS, AuditKind, CauseCategory, EffectivenessCheck, Result, Severity, Source
@@ -64,7 +65,7 @@ class AuditForm(forms.Form):
         ],
     )
     title = forms.CharField(max_length=200)
-    planned_on = forms.DateField(label="Planned for", widget=forms.DateInput(attrs={"type": "date"}))
+    planned_on = BoundedDateField(label="Planned for")
     lead_auditor = PersonChoice(
         queryset=User.objects.none(),
         required=False,
@@ -130,8 +131,8 @@ class FindingForm(forms.Form):
     grade = forms.ChoiceField(choices=[(k, v) for k, v in Result.choices if k not in ("not_sampled", "conforming")])
     requirement = forms.ModelChoiceField(queryset=Requirement.objects.none(), required=False, label="Requirement")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    close_by = forms.DateField(
-        label="Close out by", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+    close_by = BoundedDateField(
+        label="Close out by", required=False,
         help_text="The deadline the certification body set (required for a nonconformity).",
     )  # fmt: skip
 
@@ -211,7 +212,7 @@ class AnalysisForm(forms.Form):
 class ActionForm(forms.Form):
     title = forms.CharField(max_length=200, required=False)
     owner = PersonChoice(queryset=User.objects.none(), required=False)
-    due_on = forms.DateField(label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = BoundedDateField(label="Due", required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -229,7 +230,7 @@ class CheckForm(forms.Form):
 
 
 class ReviewPlanForm(forms.Form):
-    planned_on = forms.DateField(label="Planned for", widget=forms.DateInput(attrs={"type": "date"}))
+    planned_on = BoundedDateField(label="Planned for")
     chair = PersonChoice(queryset=User.objects.none(), label="Chair")
 
     def __init__(self, *args, **kwargs):
@@ -238,7 +239,7 @@ class ReviewPlanForm(forms.Form):
 
 
 class MinutesForm(forms.Form):
-    meeting_on = forms.DateField(label="Meeting date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    meeting_on = BoundedDateField(label="Meeting date", required=False)
     attendees = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -274,7 +275,7 @@ class PartyForm(forms.Form):
 
 class FeedbackForm(forms.Form):
     party = forms.ModelChoiceField(queryset=None, required=False, label="From")
-    received_on = forms.DateField(label="Received on", widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = BoundedDateField(label="Received on")
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):

@@ -13,6 +13,7 @@ NAV = [
     ("Evidence", "evidence:index"),
     ("Risks", "risks:index"),
     ("Registers", "events:home"),
+    ("Audits", "audits:programme"),
     ("Auditor portal", "evidence:portal"),
 ]
 
