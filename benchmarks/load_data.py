@@ -224,6 +224,32 @@ def set_password(users, password: str) -> None:
         reset(username=user.username)
 
 
+def authenticator_for(user):
+    """A confirmed authenticator (TOTP device) for `user`: production's settings ask the compliance team for the
+    second step, so the measured manager signs in with one."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, name="load test", confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="load test", confirmed=True)
+
+
+def current_code(device) -> str:
+    """What the authenticator app shows now."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def second_step_passed(client, device) -> None:
+    """Mark a test client's session as having passed the second step with `device` (as the code page does)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def built_age_days(spec: dict) -> int | None:
     try:
         return (datetime.date.today() - datetime.date.fromisoformat(spec["built_on"])).days

@@ -302,11 +302,14 @@ class Browser:
         return next((c.value for c in self.jar if c.name == name), None)
 
 
-def sign_in(base: str, login_path: str, username: str, password: str) -> Browser:
-    """Through the real login form: GET it (CSRF cookie and token), POST the credentials, land on the dashboard."""
+def sign_in(base: str, login_path: str, username: str, password: str, *, code_path: str = "", code=None) -> Browser:
+    """Through the real login form: GET it (CSRF cookie and token), POST the credentials, land on the dashboard; when
+    the site asks for the second step (on `code_path`), type the authenticator's current code (`code()`) there."""
     browser = Browser(base)
     status, landed, _ = browser.post_form(login_path, {"username": username, "password": password})
-    if status != 200 or landed == login_path or not browser.cookie("sessionid"):
+    if code_path and landed == code_path and code is not None:
+        status, landed, _ = browser.post_form(code_path, {"code": code()})
+    if status != 200 or landed in (login_path, code_path) or not browser.cookie("sessionid"):
         raise RuntimeError(f"signing in as {username} failed: HTTP {status}, landed on {landed}")
     return browser
 

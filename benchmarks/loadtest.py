@@ -190,6 +190,7 @@ def measure_alone(page_list: list[Page], t: load_data.Targets, token: str, runs:
     backend = "django.contrib.auth.backends.ModelBackend"
     clients = {"manager": Client(), "owner": Client(), "task": Client()}
     clients["manager"].force_login(t.manager, backend=backend)
+    load_data.second_step_passed(clients["manager"], load_data.authenticator_for(t.manager))
     clients["owner"].force_login(t.owner, backend=backend)
     opened = clients["task"].post(reverse("maintenance:task_link"), {"token": token})
     if opened.status_code != 302:
@@ -328,6 +329,9 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
     pg_label = f"PostgreSQL {major}.{minor}"
     targets = load_data.pick_targets()
     load_data.set_password([targets.manager, targets.owner], PASSWORD)
+    # Production asks the compliance team for a second step: the manager signs in with an authenticator's code.
+    authenticator = load_data.authenticator_for(targets.manager)
+    codes = {targets.manager.username: lambda: load_data.current_code(authenticator)}
     token = links.make_token(targets.task)
     page_list = pages(targets)
     if args.only:
@@ -343,10 +347,16 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
     script = tmp / "count.lua"
     postmaster = load_server.postmaster_of(conn.execute("SELECT pg_backend_pid()").fetchone()[0])
     try:
-        login = reverse("login")
+        login, code_path = reverse("login"), reverse("mfa_verify")
+
+        def sign_in(user):
+            return load_server.sign_in(
+                server.base, login, user.username, PASSWORD, code_path=code_path, code=codes.get(user.username)
+            )
+
         browsers = {
-            "manager": load_server.sign_in(server.base, login, targets.manager.username, PASSWORD),
-            "owner": load_server.sign_in(server.base, login, targets.owner.username, PASSWORD),
+            "manager": sign_in(targets.manager),
+            "owner": sign_in(targets.owner),
             "task": load_server.open_task_link(
                 server.base,
                 reverse("maintenance:task_link"),
@@ -359,7 +369,7 @@ def _run(args, wrk, config, conn, tmp: Path, started, clock) -> int:
             status, _, body = browser.get(page.path, follow=False)
             if status in (301, 302) and page.who != "task":  # a session ended (idle or absolute limit): sign in again
                 user = targets.manager if page.who == "manager" else targets.owner
-                browsers[page.who] = browser = load_server.sign_in(server.base, login, user.username, PASSWORD)
+                browsers[page.who] = browser = sign_in(user)
                 status, _, body = browser.get(page.path, follow=False)
             if status != 200:
                 raise RuntimeError(f"{page.label} ({page.path}) answers HTTP {status} before the load")

@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     backend = "django.contrib.auth.backends.ModelBackend"
     clients = {"manager": Client(), "owner": Client(), "task": Client()}
     clients["manager"].force_login(targets.manager, backend=backend)
+    load_data.second_step_passed(clients["manager"], load_data.authenticator_for(targets.manager))
     clients["owner"].force_login(targets.owner, backend=backend)
     clients["task"].post(reverse("maintenance:task_link"), {"token": links.make_token(targets.task)})
     floor_cpu = None
