@@ -376,12 +376,16 @@ def _figures(review: ManagementReview, start: datetime.date, end: datetime.date,
     on_time = Q(state=Occurrence.State.DONE, completed_on__lte=F("due_date"))
     rows = list(
         due.values("department__name")
-        .annotate(total=Count("pk"), on_time=Count("pk", filter=on_time))
+        .annotate(
+            total=Count("pk"),
+            on_time=Count("pk", filter=on_time),
+            missed=Count("pk", filter=Q(state=Occurrence.State.MISSED)),
+        )
         .order_by("department__name")
     )
     total = sum(r["total"] for r in rows)
     timely = sum(r["on_time"] for r in rows)
-    missed = due.filter(state=Occurrence.State.MISSED).count()
+    missed = sum(r["missed"] for r in rows)
     gaps = purposes.done_without_attachments(due.filter(state=Occurrence.State.DONE)).count()
     f["d2"] = {
         "figures": [
