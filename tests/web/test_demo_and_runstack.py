@@ -36,8 +36,9 @@ def test_demo_load_twice_gives_one_of_everything():
     assert Control.objects.count() == 8
     assert Requirement.objects.filter(framework__code="iso27001-2022-annex-a").count() == 93
     assert Control.objects.get(reference="AC-01").schedules.count() == 1
-    # 11 activities, the leaver's task, 3 certification audits; 24 risk reviews, 10 treatment actions, 3 renewals
-    assert Schedule.objects.count() == 15 + 24 + 10 + 3
+    # 11 activities, the leaver's task, 3 certification audits; 24 risk reviews, 10 treatment actions, 3 renewals;
+    # events: 8 supplier reviews, 6 reviews of 2 changes, 7 contract ends, 6 certificate expiries, 4 progress updates
+    assert Schedule.objects.count() == 15 + 24 + 10 + 3 + 31
     assert Occurrence.objects.filter(events__isnull=False).distinct().count() == first_history
 
 
