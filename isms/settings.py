@@ -76,6 +76,10 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "axes",
+    # Two-step sign-in: time-based codes from an authenticator app, and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
@@ -104,12 +108,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whether this session passed the second step of sign-in (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
     # Every view needs a login unless it is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Ends a session idle for SESSION_IDLE_MINUTES or older than SESSION_MAX_HOURS (isms/foundation/sessions.py);
     # the login requirement above then sends the person to the login page, told why.
     "isms.foundation.sessions.SessionLimitMiddleware",
+    # A person signed in with a password alone goes to the second step (or, when their role requires it and they
+    # have none yet, to setting it up) before any other page (isms/accounts/mfa.py).
+    "isms.accounts.mfa.TwoStepMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns lockouts into the lockout page.
@@ -167,6 +176,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # OpenID Connect single sign-on; answers only when OIDC_RP_CLIENT_ID is set (isms/accounts/sso.py).
+    "isms.accounts.sso.SSOBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
@@ -179,6 +190,47 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-step sign-in (isms/accounts/mfa.py): people whose role is listed must set it up before anything else; everyone
+# else may. Production asks it of the administrators, the compliance team and auditors; development (`make run`'s
+# demo) of nobody, so the demo logins work with the password alone.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["admin", "compliance", "auditor"])
+_unknown_roles = sorted(set(MFA_REQUIRED_ROLES) - {"admin", "compliance", "owner", "viewer", "auditor"})
+if _unknown_roles:
+    raise ImproperlyConfigured(
+        f"MFA_REQUIRED_ROLES names {', '.join(_unknown_roles)}: use admin, compliance, owner, viewer or auditor."
+    )
+OTP_TOTP_ISSUER = env_str("MFA_ISSUER", "ISMS tracker")  # the name the authenticator app shows
+# An emailed invitation lets its person set a password for this many days (isms/accounts/invitations.py).
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
+# OpenID Connect single sign-on (mozilla-django-oidc, isms/accounts/sso.py): on when OIDC_RP_CLIENT_ID is set. People
+# are matched to existing accounts by email address; an unknown address is refused unless OIDC_CREATE_USERS is on;
+# the role is never taken from the provider unless OIDC_ROLE_CLAIM names the claim that carries it.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso_callback"
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "single sign-on")  # the sign-in button: "Sign in with …"
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+OIDC_ROLE_CLAIM = env_str("OIDC_ROLE_CLAIM", "")
+OIDC_NEW_USER_ROLE = env_str("OIDC_NEW_USER_ROLE", "owner")
+if OIDC_ENABLED:
+    _missing = [
+        name
+        for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT")
+        + (("OIDC_OP_JWKS_ENDPOINT",) if OIDC_RP_SIGN_ALGO.startswith("RS") else ())
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set, so single sign-on needs {', '.join(_missing)} too.")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "Europe/London")

@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-that-is-long-enough-f
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Two-step sign-in required of nobody, as in `make run`: tests that are about it ask it of a role themselves.
+os.environ.setdefault("MFA_REQUIRED_ROLES", "")
 os.environ.setdefault("ISMS_DATA_DIR", tempfile.mkdtemp(prefix="isms-test-"))
 
 from isms.settings import *  # noqa: E402,F403

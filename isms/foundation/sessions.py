@@ -1,5 +1,7 @@
 """Session limits: a signed-in session ends after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS
-after sign-in however busy it is. The person is signed out and the login page says why."""
+after sign-in however busy it is; and at once when the person's account changes under it: deactivated, or given
+another role (a stamp of both is kept at sign-in). A changed password ends it too (Django's own session hash). The
+person is signed out and the login page says why."""
 
 from collections.abc import Callable
 
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 STARTED = "isms_session_started"  # when this sign-in began (epoch seconds)
 SEEN = "isms_session_seen"  # the last request of it, kept to the minute (a session write at most once a minute)
+ACCESS = "isms_session_access"  # the role and active flag the person signed in with
 _SEEN_STEP = 60
 
 
@@ -42,6 +45,24 @@ def session_expired(session, now: float) -> str | None:
     return None
 
 
+def access_stamp(user) -> str:
+    """What a session's reach was granted on: the role and whether the account is active."""
+    return f"{getattr(user, 'role', '')}:{int(bool(user.is_active))}"
+
+
+def access_changed(session, user) -> str | None:
+    """Why this session must end because the account changed since sign-in, or None."""
+    stamp = session.get(ACCESS)
+    if stamp is None or stamp == access_stamp(user):
+        return None
+    if not user.is_active:
+        return ENDED_INACTIVE
+    return "You were signed out because your role was changed. Sign in again to go on with your new role."
+
+
+ENDED_INACTIVE = "You were signed out because your account was deactivated. Ask an administrator if this is a mistake."
+
+
 @receiver(user_logged_in, dispatch_uid="isms.foundation.sessions.stamp")
 def stamp_sign_in(sender, request: HttpRequest, user, **kwargs) -> None:
     """The clock of both limits starts when a person signs in."""
@@ -49,6 +70,7 @@ def stamp_sign_in(sender, request: HttpRequest, user, **kwargs) -> None:
         now = timezone.now().timestamp()
         request.session[STARTED] = now
         request.session[SEEN] = now
+        request.session[ACCESS] = access_stamp(user)
 
 
 class SessionLimitMiddleware:
@@ -60,9 +82,14 @@ class SessionLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        if user is not None and not user.is_authenticated and STARTED in request.session:
+            # Signed in, but the account no longer answers for this session (the authentication backend refuses a
+            # deactivated one): end it, saying why, instead of leaving it half open.
+            request.session.flush()
+            messages.info(request, ENDED_INACTIVE)
+        elif user is not None and user.is_authenticated:
             now = timezone.now().timestamp()
-            reason = session_expired(request.session, now)
+            reason = access_changed(request.session, user) or session_expired(request.session, now)
             if reason:
                 logout(request)  # a new, empty session
                 messages.info(request, reason)

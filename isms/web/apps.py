@@ -8,3 +8,6 @@ class WebConfig(AppConfig):
     default = True
     name = "isms.web"
     label = "web"
+
+    def ready(self) -> None:
+        from . import invitations  # noqa: F401 - the invitation email's notice kind and its sender
