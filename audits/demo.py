@@ -120,7 +120,7 @@ def load(*, users: dict[str, User], today: datetime.date) -> None:
         auditor_name=certificate.certification_body,
         criteria=certificate.standard,
     )
-    mgmt = Requirement.objects.filter(framework__code=selectors.CLAUSES, identifier="7.5.3").first()
+    mgmt = Requirement.objects.filter(framework__code=selectors.CLAUSES, identifier="7.5").first()
     services.finding_add(
         audit=stage2,
         by=compliance,
