@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from controls.models import Control
 from isms.foundation import reach
-from isms.foundation.forms import BoundedDateField
+from isms.foundation.forms import BoundedDateField, MultipleFileField
 from isms.maintenance.forms import staff_users
 
 from .models import (
@@ -312,6 +312,22 @@ class SupplierReviewForm(forms.Form):
         assume_scheme="https",
         help_text="Where the completed questionnaire or report is kept; stored as evidence on the review task.",
     )
+
+    files = MultipleFileField(
+        required=False,
+        label="Evidence files",
+        allow_empty_file=True,
+        help_text="The completed questionnaire, their certificate, an audit report: kept as evidence of the review.",
+    )
+
+    def clean_files(self):
+        from evidence.services import uploads_rejected
+
+        files = self.cleaned_data["files"]
+        problems = uploads_rejected(files)
+        if problems:
+            raise ValidationError(problems)
+        return files
 
     def clean_evidence_link(self):
         link = self.cleaned_data.get("evidence_link", "")

@@ -12,6 +12,7 @@ service `risks.services.risk_review_request`."""
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 from collections.abc import Iterable
 
@@ -44,6 +45,9 @@ from .models import (
     Supplier,
     SupplierReview,
 )
+
+#: Set while supplier_review_record completes the review task (its calendar hook then leaves the dates to it).
+_RECORDING_REVIEW: contextvars.ContextVar[bool] = contextvars.ContextVar("recording_supplier_review", default=False)
 
 REVIEW = "review"
 CONTRACT = "contract"
@@ -580,6 +584,7 @@ def supplier_review_record(
     assessment: str,
     reviewed_on: datetime.date | None = None,
     evidence_link: str = "",
+    files=(),
 ) -> SupplierReview:
     """Record a review: the outcome is the supplier's rating from now on, its open review task is completed
     (with the evidence link as evidence), and the next review comes one cadence later. A review that lowers
@@ -612,15 +617,22 @@ def supplier_review_record(
     )
     review.full_clean()
     review.save()
+    # Recording the review is doing the supplier's review task (even ahead of its date): it is completed, and the
+    # evidence files and link are kept on it.
     task = open_task(supplier, REVIEW)
-    if task is not None and task.remind_from <= today:
-        note = f"{review.get_outcome_display()}: {review.assessment}"[:2000]
-        if review.evidence_link:
-            from evidence.services import occurrence_complete_with_evidence
+    files = list(files)
+    if task is not None:
+        from evidence.services import occurrence_complete_with_evidence
 
-            occurrence_complete_with_evidence(occurrence=task, by=by, note=note, links=[review.evidence_link])
-        else:
-            occurrence_complete(occurrence=task, by=by, note=note)
+        note = f"{review.get_outcome_display()}: {review.assessment}"[:2000]
+        links = [review.evidence_link] if review.evidence_link else []
+        token = _RECORDING_REVIEW.set(True)
+        try:
+            occurrence_complete_with_evidence(occurrence=task, by=by, note=note, files=files, links=links)
+        finally:
+            _RECORDING_REVIEW.reset(token)
+    elif files:
+        raise ValidationError({"files": "This supplier has no review task to keep the files on: is it still active?"})
     supplier.rating = outcome
     supplier.last_reviewed_on = max(reviewed_on, supplier.last_reviewed_on or reviewed_on)
     supplier.next_review_on = supplier.last_reviewed_on + relativedelta(months=supplier.review_months())
@@ -638,13 +650,12 @@ def supplier_review_record(
 
 
 def supplier_review_task_done(*, occurrence: Occurrence, by) -> None:
-    """A supplier's review task marked done on the calendar. A review recorded since the task came due answered it
-    (recording one completes the task); without one, the next review still moves on a cadence, so the supplier
-    does not stay overdue, and the register shows no assessment for the period."""
+    """A supplier's review task marked done on the calendar rather than by recording a review: the next review still
+    moves on a cadence, so the supplier does not stay overdue; the register shows no assessment for the period."""
+    if _RECORDING_REVIEW.get():
+        return  # supplier_review_record completed it and moves the next review itself
     supplier = Supplier.objects.filter(pk=occurrence.schedule.subject_id).first()
     if supplier is None or not supplier.active:
-        return
-    if supplier.reviews.filter(reviewed_on__gte=occurrence.remind_from).exists():
         return
     supplier.next_review_on = occurrence.completed_on + relativedelta(months=supplier.review_months())
     Supplier.objects.filter(pk=supplier.pk).update(next_review_on=supplier.next_review_on)

@@ -472,7 +472,9 @@ def supplier_edit(request, pk: int):
 @role_required(STAFF)
 def supplier_review(request, pk: int):
     supplier = reach.get_or_404(request, Supplier, "review", pk=pk)
-    form = SupplierReviewForm(request.POST or None, initial={"reviewed_on": timezone.localdate()})
+    form = SupplierReviewForm(
+        request.POST or None, request.FILES or None, initial={"reviewed_on": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             review = services.supplier_review_record(supplier=supplier, by=request.user, **form.cleaned_data)
@@ -493,6 +495,7 @@ def supplier_review(request, pk: int):
         intro=f"Criticality {supplier.get_criticality_display().lower()}; last outcome: "
         f"{supplier.get_rating_display().lower() if supplier.rating else 'not reviewed yet'}.",
         submit_label="Record the review",
+        multipart=True,
     )
 
 

@@ -110,3 +110,33 @@ def test_the_supplier_list_filters_and_downloads(client_as, clock, supplier, com
         .startswith("Name,Service provided,Criticality,Our information it handles,Owner")
     )
     assert "CleanCo" in csv and "PayFlow" in csv
+
+
+def test_a_review_recorded_ahead_of_its_date_keeps_its_files_as_evidence_and_moves_the_next(
+    client_as, clock, supplier, owner, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    response = client_as(owner).post(
+        reverse("events:supplier_review", args=[supplier.pk]),
+        {"reviewed_on": clock.today.isoformat(), "outcome": "approved", "assessment": "Questionnaire complete",
+         "files": [SimpleUploadedFile("questionnaire.txt", b"Q1: yes\nQ2: yes\n")]},
+    )  # fmt: skip
+    assert response.status_code == 302
+    done = tasks_of(supplier, "review").get(state=Occurrence.State.DONE)
+    assert [e.original_name for e in done.evidence.all()] == ["questionnaire.txt"]
+    supplier.refresh_from_db()
+    assert supplier.next_review_on == clock.today + relativedelta(years=1)
+    assert tasks_of(supplier, "review").get(state=Occurrence.State.OPEN).due_date == supplier.next_review_on
+
+
+def test_a_review_task_done_on_the_calendar_moves_the_next_review_on(clock, supplier, owner):
+    task = tasks_of(supplier, "review").get()
+    clock.move_to(task.due_date)
+    from isms.maintenance.services import occurrence_complete
+
+    occurrence_complete(occurrence=task, by=owner, note="Done by phone")
+    supplier.refresh_from_db()
+    assert supplier.next_review_on == task.due_date + relativedelta(years=1)
+    assert not supplier.reviews.exists()  # no assessment recorded: the register shows none
