@@ -23,6 +23,7 @@ class InvitationRefused(Exception):
 
 EXPIRED = "This invitation has expired. Ask your administrator to send a new one."
 USED = "This invitation has been used already. Sign in with the password you chose, or ask for a new invitation."
+REPLACED = "A newer invitation was sent after this one. Use the link in the latest email."
 INVALID = "This invitation link is not valid: it may have been cut short. Open the link from the email again."
 INACTIVE = "This account is no longer active. Ask your administrator."
 
@@ -50,8 +51,10 @@ def invitation_user(token: str) -> User:
         fingerprint = data["f"]
     except (signing.BadSignature, User.DoesNotExist, KeyError, TypeError, ValueError):
         raise InvitationRefused(INVALID) from None
-    if fingerprint != _fingerprint(user) or user.has_usable_password():
+    if user.has_usable_password():
         raise InvitationRefused(USED)
+    if fingerprint != _fingerprint(user):
+        raise InvitationRefused(REPLACED)
     if timezone.now().timestamp() > expires:
         raise InvitationRefused(EXPIRED)
     if not user.is_active:

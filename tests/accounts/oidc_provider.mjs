@@ -23,8 +23,8 @@ const provider = new Provider(issuer, {
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
-    profile: ['name', 'given_name', 'family_name'],
-    ...(config.role_claim ? { roles: [config.role_claim] } : {}),
+    // The role claim (e.g. groups) travels with the profile, as many providers send groups.
+    profile: ['name', 'given_name', 'family_name', ...(config.role_claim ? [config.role_claim] : [])],
   },
   scopes: ['openid', 'email', 'profile', 'offline_access'],
   async findAccount(ctx, id) {
@@ -38,7 +38,7 @@ const provider = new Provider(issuer, {
   async loadExistingGrant(ctx) {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     grant.addOIDCScope('openid email profile');
-    grant.addOIDCClaims(['email', 'email_verified', 'name', 'given_name', 'family_name']);
+    grant.addOIDCClaims(['email', 'email_verified', 'name', 'given_name', 'family_name', config.role_claim].filter(Boolean));
     await grant.save();
     return grant;
   },
