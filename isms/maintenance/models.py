@@ -292,6 +292,11 @@ class Occurrence(models.Model):
             models.Index(fields=["state", "due_date"]),
             models.Index(fields=["owner", "state", "due_date"]),
             models.Index(fields=["due_date"]),
+            # The scan's windows (docs/benchmarks.md, Growth): open tasks by due date with the first reminder's
+            # date beside it, so that the tasks whose reminders have not begun are passed over in the index; and
+            # last week's missed tasks for escalations, not every missed task in history.
+            models.Index(fields=["due_date", "remind_from"], condition=Q(state="open"), name="occurrence_open_due"),
+            models.Index(fields=["grace_until"], condition=Q(state="missed"), name="occurrence_missed_grace"),
         ]
 
     def __str__(self) -> str:

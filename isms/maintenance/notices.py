@@ -9,7 +9,8 @@ engine, what each email says and when it no longer applies (a reminder for a tas
 import datetime
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, Subquery, TextChoices
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery, TextChoices, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from isms.notices.models import Notice
 
 from .digests import digest_headers, digest_settings_url
 from .links import task_link_url
-from .models import Occurrence
+from .models import Occurrence, Schedule
 from .reach import needs_new_owner, why_owner_cannot_act
 from .services import mark_missed
 
@@ -65,12 +66,6 @@ def _task_notice(key: str, slot: str, occurrence_id: int, recipient_id: int, **d
     )
 
 
-def _assigned_on(occurrence: Occurrence) -> datetime.date | None:
-    """The day the task's current owner was told it is theirs (the `assigned_at` annotation), if they were."""
-    at = getattr(occurrence, "assigned_at", None)
-    return timezone.localdate(at) if at else None
-
-
 def _with_assignment(qs):
     """Annotate when the current owner's "assigned" notice was written: that email counts as the reminder (or
     overdue notice) whose day had come when it was sent, so a new owner is not emailed twice within a minute."""
@@ -87,48 +82,126 @@ def _with_assignment(qs):
     return qs.annotate(assigned_at=Subquery(latest))
 
 
+def _longest_lead() -> int:
+    """The most days before its due date that any schedule reminds its owner: a task due later than that is
+    reminded of nothing today (plan_reminders takes a task's reminder days from its schedule)."""
+    leads = Schedule.objects.order_by().values_list("reminder_days", flat=True).distinct()
+    return max(
+        (max((d for d in days if isinstance(d, int)), default=0) for days in leads if isinstance(days, list)),
+        default=0,
+    )
+
+
+def _latest_key(kind: str, recipient="owner_id") -> Subquery:
+    """The key of the latest notice of `kind` about this task to its owner (or another recipient column)."""
+    return Subquery(
+        Notice.objects.filter(
+            kind=kind,
+            subject_type_id=_occurrence_type_id(),
+            subject_id=OuterRef("pk"),
+            recipient_id=OuterRef(recipient),
+        )
+        .order_by("-pk")
+        .values("key")[:1]
+    )
+
+
+def _key_written(*parts) -> Exists:
+    """A notice with the key made of `parts` (strings, and the task's columns as OuterRef) exists: the
+    unique key's index answers it for each task in the query, so tasks already told are not read at all."""
+    key = Concat(*(Value(p) if isinstance(p, str) else Cast(p, CharField()) for p in parts), output_field=CharField())
+    return Exists(Notice.objects.filter(key=key))
+
+
+def _unwritten(rows: list[Notice], kind: str) -> list[Notice]:
+    """`rows` less those whose key exists already, asked about the notices of `kind` on the tasks `rows` are about
+    (read through the notices' subject index, 1,000 tasks a query): the engine has nothing to check when nothing
+    is new, and the question grows with today's tasks, not with the keys of every recipient."""
+    tasks = sorted({r.subject_id for r in rows})
+    written = set()
+    for i in range(0, len(tasks), engine.BATCH):
+        written.update(
+            Notice.objects.filter(
+                kind=kind, subject_type_id=_occurrence_type_id(), subject_id__in=tasks[i : i + engine.BATCH]
+            )
+            .order_by()
+            .values_list("key", flat=True)
+        )
+    return [r for r in rows if r.key not in written]
+
+
+# The scan's queries read only the tasks of today's windows, never the horizon ahead or the history: each is
+# bounded by an index range (docs/benchmarks.md, Growth), and each is a plain query with no order (a server-side
+# cursor is planned for fast first rows, a row-by-row walk of the whole index).
+
+
 def plan_reminders(today: datetime.date) -> list[Notice]:
-    rows = []
-    candidates = _with_assignment(
+    """The latest reminder whose day has come for each open task, unless it was written already: the key of the
+    latest reminder to the owner, read beside the task, says so; only the tasks it does not clear are asked when
+    their owner was given them (`_with_assignment`), and the engine checks the keys of what is left."""
+    candidates = (
         Occurrence.objects.open()
         .owner_can_act()  # a task whose owner cannot act goes to the compliance team instead (plan_orphaned)
-        .filter(remind_from__lte=today, due_date__gte=today)
-        .select_related("schedule")
-        .only("pk", "due_date", "owner_id", "schedule__reminder_days")
+        .filter(
+            remind_from__lte=today,
+            due_date__gte=today,
+            # No schedule reminds earlier than this: the index of open tasks reads only these days.
+            due_date__lte=today + datetime.timedelta(days=_longest_lead()),
+        )
+        .annotate(last_reminder=_latest_key(Slot.REMINDER))
+        .order_by()
+        .values_list("pk", "due_date", "owner_id", "schedule__reminder_days", "last_reminder")
     )
-    for occ in candidates.iterator(chunk_size=2000):
-        days_left = (occ.due_date - today).days
-        reached = [d for d in occ.schedule.reminder_days if d >= days_left]
+    due = {}
+    for pk, due_date, owner_id, reminder_days, last_reminder in candidates:
+        reached = [d for d in reminder_days if d >= (due_date - today).days]
         if not reached:
             continue
         n = min(reached)  # the most recent reminder whose day has come; older missed ones are not sent
-        assigned = _assigned_on(occ)
-        if assigned and assigned >= occ.due_date - datetime.timedelta(days=n):
+        key = f"occ:{pk}:remind:{n}:to:{owner_id}"
+        if key != last_reminder:  # not written yet, as far as the latest reminder says
+            due[pk] = (key, due_date, owner_id, n)
+    pending = list(due)
+    assigned_at = {}
+    for i in range(0, len(pending), engine.BATCH):
+        chunk = Occurrence.objects.filter(pk__in=pending[i : i + engine.BATCH]).order_by()
+        assigned_at.update(_with_assignment(chunk).values_list("pk", "assigned_at"))
+    rows = []
+    for pk, (key, due_date, owner_id, n) in due.items():
+        at = assigned_at.get(pk)
+        if at and timezone.localdate(at) >= due_date - datetime.timedelta(days=n):
             continue  # the owner was given the task since this reminder's day: the assignment email said it
-        key = f"occ:{occ.pk}:remind:{n}:to:{occ.owner_id}"
-        rows.append(_task_notice(key, Slot.REMINDER, occ.pk, occ.owner_id, days_before=n))
+        rows.append(_task_notice(key, Slot.REMINDER, pk, owner_id, days_before=n))
     return rows
 
 
 def plan_overdue(today: datetime.date) -> list[Notice]:
-    candidates = _with_assignment(
-        Occurrence.objects.open().owner_can_act().filter(due_date__lt=today, grace_until__gte=today)
-    ).only("pk", "due_date", "owner_id")
+    candidates = (
+        _with_assignment(
+            Occurrence.objects.open()
+            .owner_can_act()
+            .filter(due_date__lt=today, grace_until__gte=today)
+            .exclude(_key_written("occ:", OuterRef("pk"), ":overdue:to:", OuterRef("owner_id")))
+        )
+        .order_by()
+        .values_list("pk", "due_date", "owner_id", "assigned_at")
+    )
     return [
-        _task_notice(f"occ:{occ.pk}:overdue:to:{occ.owner_id}", Slot.OVERDUE, occ.pk, occ.owner_id)
-        for occ in candidates.iterator(chunk_size=2000)
+        _task_notice(f"occ:{pk}:overdue:to:{owner_id}", Slot.OVERDUE, pk, owner_id)
+        for pk, due_date, owner_id, assigned_at in candidates
         # An owner given the task once it was late was told so by the assignment email.
-        if not ((assigned := _assigned_on(occ)) and assigned > occ.due_date)
+        if not (assigned_at and timezone.localdate(assigned_at) > due_date)
     ]
 
 
 def plan_escalations(today: datetime.date) -> list[Notice]:
     team = None
     rows = []
+    # Read through the partial index of missed tasks by grace_until: last week's, not every missed task in history.
     candidates = list(
-        Occurrence.objects.filter(
-            state=Occurrence.State.MISSED, grace_until__gte=today - ESCALATION_CATCH_UP
-        ).values_list("pk", "schedule__escalate_to_id")
+        Occurrence.objects.filter(state=Occurrence.State.MISSED, grace_until__gte=today - ESCALATION_CATCH_UP)
+        .order_by()
+        .values_list("pk", "schedule__escalate_to_id")
     )
     contacts = {contact for _, contact in candidates if contact}
     # A contact who can no longer act (deactivated, now an auditor) is replaced by the compliance team.
@@ -144,7 +217,7 @@ def plan_escalations(today: datetime.date) -> list[Notice]:
             team = team if team is not None else [u.pk for u in _team()]
             recipients = team
         rows += [_task_notice(f"occ:{pk}:escalated:to:{r}", Slot.ESCALATED, pk, r) for r in recipients]
-    return rows
+    return _unwritten(rows, Slot.ESCALATED)
 
 
 def _orphaned_key(occurrence_id: int, owner_id: int, recipient_id: int) -> str:
@@ -154,13 +227,13 @@ def _orphaned_key(occurrence_id: int, owner_id: int, recipient_id: int) -> str:
 def plan_orphaned(today: datetime.date) -> list[Notice]:
     """Open tasks whose owner can no longer act, once their reminders would have started: the compliance team is
     told instead, once per task and owner (the unique key), so that someone gives the task a new owner."""
-    candidates = Occurrence.objects.orphaned().open().filter(remind_from__lte=today).values_list("pk", "owner_id")
+    candidates = Occurrence.objects.orphaned().open().filter(remind_from__lte=today).order_by()
     team = None
     rows = []
-    for pk, owner in candidates.iterator(chunk_size=2000):
+    for pk, owner in candidates.values_list("pk", "owner_id"):
         team = team if team is not None else [u.pk for u in _team()]
         rows += [_task_notice(_orphaned_key(pk, owner, r), Slot.ORPHANED, pk, r, owner=owner) for r in team]
-    return rows
+    return _unwritten(rows, Slot.ORPHANED)
 
 
 def notify_orphaned(occurrence: Occurrence) -> list[int]:

@@ -352,8 +352,10 @@ def occurrence_reopen(*, occurrence: Occurrence, by, note: str = "", today: date
 
 def mark_missed(today: datetime.date) -> list[int]:
     """Open tasks past their grace period become missed. Returns the ids it changed."""
-    candidates = Occurrence.objects.open().filter(grace_until__lt=today)
-    ids = list(candidates.values_list("pk", flat=True))
+    # The grace period is never negative (due_date <= grace_until), so the (state, due_date) index reads only the
+    # open tasks already past their due date, not every open task ahead.
+    candidates = Occurrence.objects.open().filter(grace_until__lt=today, due_date__lt=today)
+    ids = list(candidates.order_by().values_list("pk", flat=True))
     if not ids:
         return []
     with transaction.atomic():
