@@ -193,3 +193,12 @@ def test_the_required_roles_setting_defaults_to_the_three_in_production_and_nobo
         text=True,
     )
     assert bad.returncode != 0 and "MFA_REQUIRED_ROLES names boss" in bad.stderr
+
+
+def test_make_run_says_whether_the_demo_logins_need_a_code(settings):
+    from isms.web.management.commands.runstack import _two_step_line
+
+    settings.MFA_REQUIRED_ROLES = []
+    assert "demo logins work with\n  the password alone" in _two_step_line()
+    settings.MFA_REQUIRED_ROLES = ["admin", "auditor"]
+    assert "required for: admin, auditor" in _two_step_line()

@@ -92,9 +92,20 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"\n  ISMS tracker is running at http://127.0.0.1:{port}/\n")
             + f"  Demo logins (password: {settings.DEMO_PASSWORD}):\n{logins}\n"
+            + _two_step_line()
             + f"  Outgoing mail is written to {settings.DATA_DIR / 'mail'}/\n"
             + "  Press Ctrl-C to stop web, worker and beat.\n"
         )
+
+
+def _two_step_line() -> str:
+    """Whether the demo logins need a code after the password (MFA_REQUIRED_ROLES; empty in development)."""
+    if not settings.MFA_REQUIRED_ROLES:
+        return (
+            "  Two-step sign-in is required of nobody here (MFA_REQUIRED_ROLES is empty), so the demo logins work with\n"
+            "  the password alone; anyone may turn it on from their account menu.\n"
+        )
+    return f"  Two-step sign-in is required for: {', '.join(settings.MFA_REQUIRED_ROLES)} (MFA_REQUIRED_ROLES).\n"
 
 
 def _interrupt(signum, frame):
