@@ -102,8 +102,8 @@ def _two_step_line() -> str:
     """Whether the demo logins need a code after the password (MFA_REQUIRED_ROLES; empty in development)."""
     if not settings.MFA_REQUIRED_ROLES:
         return (
-            "  Two-step sign-in is required of nobody here (MFA_REQUIRED_ROLES is empty), so the demo logins work with\n"
-            "  the password alone; anyone may turn it on from their account menu.\n"
+            "  Two-step sign-in is required of nobody here (MFA_REQUIRED_ROLES is empty):\n"
+            "  the demo logins work with the password alone; anyone may turn it on from their account menu.\n"
         )
     return f"  Two-step sign-in is required for: {', '.join(settings.MFA_REQUIRED_ROLES)} (MFA_REQUIRED_ROLES).\n"
 
