@@ -192,7 +192,7 @@ def _history(risk: Risk, *, by: User, created: datetime.date, today: datetime.da
     cutoff = today - datetime.timedelta(days=last_days) if last_days is not None else today
     count = 0
     while on <= cutoff and count < 14:
-        late = 12 if (index % 5 == 0 and count == 1) else 0
+        late = 9 + index % 11 if (index % 4 == 0 and count == 0) else 0  # a quarter of the risks: once late
         reviewed = min(on + datetime.timedelta(days=late), today)
         changes = {}
         note = "Scores, treatment and controls checked; no change."

@@ -35,6 +35,14 @@ class RiskFilterSet(django_filters.FilterSet):
         model = Risk
         fields = ["q", "department", "treatment", "status", "level", "mine", "il", "ii", "rl", "ri"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Matrix
+
+        current = Matrix.current()
+        if current is not None:  # the levels of the criteria in force, by the names they were given
+            self.filters["level"].extra["choices"] = [(b["key"], b["label"]) for b in current.bands]
+
     def search(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
         value = value.strip()
         if not value:

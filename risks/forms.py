@@ -142,13 +142,17 @@ class AssessForm(forms.Form):
     )
     target_date = forms.DateField(label="Target date", required=False, widget=DATE)
     controls = forms.ModelMultipleChoiceField(
-        queryset=Control.objects.none(), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+        queryset=Control.objects.none(),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="The controls that treat it. Hold Ctrl (⌘ on a Mac) to choose several.",
     )
     requirements = forms.ModelMultipleChoiceField(
         label="Annex A controls",
         queryset=requirement_choices().none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text="The Annex A controls it calls for (the Statement of Applicability shows it beside them).",
     )
 
     def __init__(self, *args, matrix: Matrix, **kwargs):

@@ -92,6 +92,9 @@ def describe(snap: dict, field: str, matrix: Matrix) -> str:
         return ", ".join(f"{r['identifier']} {r['title']}" for r in snap.get("requirements", [])) or "none"
     if field == "matrix":
         return f"version {matrix.number} ({matrix.size}×{matrix.size})"
+    if field == "target_date" and snap.get("target_date"):
+        day = datetime.date.fromisoformat(snap["target_date"])
+        return f"{day.day} {day:%B %Y}"
     return str(snap.get(field) or "—")
 
 
