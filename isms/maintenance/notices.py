@@ -7,9 +7,10 @@ so after days of downtime an owner gets one reminder, not one per missed day. Th
 engine, what each email says and when it no longer applies (a reminder for a task done meanwhile)."""
 
 import datetime
+import json
 
 from django.conf import settings
-from django.db.models import CharField, Exists, OuterRef, Q, Subquery, TextChoices, Value
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery, TextChoices, TextField, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import reverse
 from django.utils import timezone
@@ -113,21 +114,20 @@ def _key_written(*parts) -> Exists:
     return Exists(Notice.objects.filter(key=key))
 
 
-def _unwritten(rows: list[Notice], kind: str) -> list[Notice]:
-    """`rows` less those whose key exists already, asked about the notices of `kind` on the tasks `rows` are about
-    (read through the notices' subject index, 1,000 tasks a query): the engine has nothing to check when nothing
-    is new, and the question grows with today's tasks, not with the keys of every recipient."""
-    tasks = sorted({r.subject_id for r in rows})
-    written = set()
-    for i in range(0, len(tasks), engine.BATCH):
+def _written(kind: str, tasks: set[int]) -> set[str]:
+    """The keys of the notices of `kind` already written about `tasks`, read through the notices' subject index
+    (1,000 tasks a query): the scan leaves those out before making a row, so the engine has nothing to check when
+    nothing is new, and the question grows with today's tasks, not with the keys of every recipient."""
+    ordered, written = sorted(tasks), set()
+    for i in range(0, len(ordered), engine.BATCH):
         written.update(
             Notice.objects.filter(
-                kind=kind, subject_type_id=_occurrence_type_id(), subject_id__in=tasks[i : i + engine.BATCH]
+                kind=kind, subject_type_id=_occurrence_type_id(), subject_id__in=ordered[i : i + engine.BATCH]
             )
             .order_by()
             .values_list("key", flat=True)
         )
-    return [r for r in rows if r.key not in written]
+    return written
 
 
 # The scan's queries read only the tasks of today's windows, never the horizon ahead or the history: each is
@@ -150,10 +150,14 @@ def plan_reminders(today: datetime.date) -> list[Notice]:
         )
         .annotate(last_reminder=_latest_key(Slot.REMINDER))
         .order_by()
-        .values_list("pk", "due_date", "owner_id", "schedule__reminder_days", "last_reminder")
+        # The schedule's reminder days as text, decoded once per distinct list (a few), not once per task.
+        .annotate(days=Cast("schedule__reminder_days", TextField()))
+        .values_list("pk", "due_date", "owner_id", "days", "last_reminder")
     )
+    decoded: dict[str, list[int]] = {}
     due = {}
-    for pk, due_date, owner_id, reminder_days, last_reminder in candidates:
+    for pk, due_date, owner_id, days, last_reminder in candidates:
+        reminder_days = decoded.get(days) or decoded.setdefault(days, json.loads(days))
         reached = [d for d in reminder_days if d >= (due_date - today).days]
         if not reached:
             continue
@@ -216,8 +220,9 @@ def plan_escalations(today: datetime.date) -> list[Notice]:
         else:
             team = team if team is not None else [u.pk for u in _team()]
             recipients = team
-        rows += [_task_notice(f"occ:{pk}:escalated:to:{r}", Slot.ESCALATED, pk, r) for r in recipients]
-    return _unwritten(rows, Slot.ESCALATED)
+        rows += [(f"occ:{pk}:escalated:to:{r}", pk, r) for r in recipients]
+    written = _written(Slot.ESCALATED, {pk for _, pk, _ in rows}) if rows else set()
+    return [_task_notice(key, Slot.ESCALATED, pk, r) for key, pk, r in rows if key not in written]
 
 
 def _orphaned_key(occurrence_id: int, owner_id: int, recipient_id: int) -> str:
@@ -232,8 +237,9 @@ def plan_orphaned(today: datetime.date) -> list[Notice]:
     rows = []
     for pk, owner in candidates.values_list("pk", "owner_id"):
         team = team if team is not None else [u.pk for u in _team()]
-        rows += [_task_notice(_orphaned_key(pk, owner, r), Slot.ORPHANED, pk, r, owner=owner) for r in team]
-    return _unwritten(rows, Slot.ORPHANED)
+        rows += [(_orphaned_key(pk, owner, r), pk, r, owner) for r in team]
+    written = _written(Slot.ORPHANED, {pk for _, pk, _, _ in rows}) if rows else set()
+    return [_task_notice(key, Slot.ORPHANED, pk, r, owner=owner) for key, pk, r, owner in rows if key not in written]
 
 
 def notify_orphaned(occurrence: Occurrence) -> list[int]:
