@@ -63,6 +63,18 @@ class EvidenceItem(models.Model):
     requirement = models.ForeignKey(
         "controls.Requirement", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
     )
+    # Evidence on a control's task is filed for that control (the service fills `control` from the task), so the
+    # library finds a control's evidence in one index range. Only when the item was filed for another control as
+    # well is the task's control kept here, so that it is listed under both; empty otherwise.
+    task_control = models.ForeignKey(
+        "controls.Control",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # the partial index below: the column is empty on nearly every row
+    )
     # When it applies.
     effective_date = models.DateField(
         default=timezone.localdate, help_text="The date the evidence takes effect (e.g. the scan's date)."
@@ -97,6 +109,11 @@ class EvidenceItem(models.Model):
             models.Index(fields=["effective_date"]),
             models.Index(fields=["submitted_at"]),
             models.Index(fields=["-submitted_at", "-id"], name="evidence_newest_first"),
+            # The library filtered by a control: its first page is 50 entries of this index, whatever the size.
+            models.Index(fields=["control", "-submitted_at", "-id"], name="evidence_control_newest_first"),
+            models.Index(
+                fields=["task_control"], name="evidence_task_control", condition=models.Q(task_control__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

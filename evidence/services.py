@@ -101,12 +101,21 @@ def _common(
         requirement = requirement or supersedes.requirement
     elif correction_reason:
         raise ValidationError("A reason for a correction is only given when correcting evidence.")
+    # Evidence on a control's task counts for that control: it is filed for it (the web form and a task's
+    # completion already said so; the API may name only the task). Filed for another control too, it keeps the
+    # task's control aside so that the library lists it under both (selectors.library_queryset).
+    task_control = control_of(occurrence) if occurrence is not None else None
+    if control is None:
+        control = task_control
+    if task_control is not None and task_control.pk == control.pk:
+        task_control = None
     return {
         "source": source,
         "submitted_by": by,
         "submitted_at": timezone.now(),
         "occurrence": occurrence,
         "control": control,
+        "task_control": task_control,
         "requirement": requirement,
         "title": title,
         "effective_date": effective_date or timezone.localdate(),
