@@ -104,24 +104,33 @@ def _suppliers(people, compliance, risks, controls, today) -> dict[str, Supplier
                 expires_on=today + datetime.timedelta(days=cert[1]),
             )
         previous = ""
-        for months_ago, outcome in reviews:
+        for i, (months_ago, outcome) in enumerate(reviews):
             day = today - relativedelta(months=months_ago)
+            assessment = (
+                "Security questionnaire returned and checked; certificate and last audit report seen."
+                if outcome == "approved"
+                else "Questionnaire returned late; two findings from their last audit still open. Follow up in "
+                "three months."
+            )
+            if i == len(reviews) - 1 and previous and outcome != previous:
+                # The latest review lowered the rating: recorded as a person would, so it asks for its risks'
+                # reviews.
+                services.supplier_review_record(
+                    supplier=supplier, by=compliance, outcome=outcome, assessment=assessment, reviewed_on=day
+                )
+                break
             SupplierReview.objects.create(
                 supplier=supplier,
                 reviewed_on=day,
                 outcome=outcome,
                 previous=previous,
                 criticality=crit,
-                assessment="Security questionnaire returned and checked; certificate and last audit report seen."
-                if outcome == "approved"
-                else "Questionnaire returned late; two findings from their last audit still open. Follow up in "
-                "three months.",
+                assessment=assessment,
                 by=compliance,
                 at=timezone.make_aware(datetime.datetime.combine(day, datetime.time(11))),
             )
             previous = outcome
-        if reviews:
-            last = today - relativedelta(months=reviews[-1][0])
+            last = day
             Supplier.objects.filter(pk=supplier.pk).update(
                 rating=previous,
                 last_reviewed_on=last,
