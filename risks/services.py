@@ -176,6 +176,11 @@ def snapshot(risk: Risk) -> dict:
     }
 
 
+def _plain(value):
+    """A field's value as a snapshot holds it (dates as ISO text)."""
+    return value.isoformat() if isinstance(value, datetime.date) else value
+
+
 def _comparable(snap: dict, field: str):
     value = snap.get(field)
     if field in ("controls", "requirements"):
@@ -309,7 +314,14 @@ def risk_update(
     if "owner" in fields:
         _check_owner(risk.owner)
     current = Matrix.current()
-    assessed_change = any(f in fields for f in ASSESSED)
+    # A form posts every assessed field: only a value that differs is a change (and moves the risk onto the
+    # criteria in force, whose scale its levels must then fit).
+    scalars = [f for f in ASSESSED if f in fields and f not in ("controls", "requirements")]
+    assessed_change = any(before[f] != _plain(getattr(risk, f)) for f in scalars)
+    if controls is not None:
+        assessed_change |= sorted(c.pk for c in controls) != _comparable(before, "controls")
+    if requirements is not None:
+        assessed_change |= sorted(r.pk for r in requirements) != _comparable(before, "requirements")
     if rematrix and assessed_change and current and current.pk != risk.matrix_id:
         risk.matrix = current
     risk.full_clean(exclude=["number", "reference", "inherent_score", "residual_score", "target_score"])

@@ -77,3 +77,11 @@ def test_the_criteria_page_reads_for_everyone_and_only_managers_change_it(client
     page = client_as(viewer).get(reverse("risks:criteria")).content.decode()
     assert "Almost certain" in page and "Critical" in page and "Change (makes a new version)" not in page
     assert "Change (makes a new version)" in client_as(compliance).get(reverse("risks:criteria")).content.decode()
+
+
+def test_saving_a_risk_unchanged_keeps_it_on_its_criteria(db, compliance, owner, make_risk):
+    risk = make_risk(owner)
+    services.matrix_save(by=compliance, **{**services._copy(services.DEFAULT_5X5), "acceptance_threshold": 6})
+    same = {f: getattr(risk, f) for f in ("inherent_likelihood", "inherent_impact", "residual_likelihood", "treatment")}
+    risk, assessment = services.risk_update(risk=risk, by=owner, title="Renamed", controls=[], **same)
+    assert assessment is None and risk.matrix.number == 1
