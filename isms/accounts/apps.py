@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from . import reach  # noqa: F401  (registers the reach rules)
+        from . import mfa, reach  # noqa: F401  (the reach rules; the two-step decision at sign-in)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -22,7 +24,7 @@ from django_otp import user_has_device
 _OPEN_NAMES = frozenset({"mfa_verify", "mfa_enrol", "logout", "login", "health", "robots", "jsi18n"})
 
 
-#: Set once a session is known to need no second step (no authenticator, role does not require one).
+#: Set at sign-in when the session needs no second step (no authenticator, role does not require one).
 _NOTHING_ASKED = "isms_two_step_none"
 
 
@@ -42,15 +44,21 @@ def pending_step(request: HttpRequest) -> str | None:
     user = request.user
     if not user.is_authenticated or user.is_verified():
         return None
-    nothing_asked = f"{user.pk}:{user.role}"
-    if request.session.get(_NOTHING_ASKED) == nothing_asked and not required_for(user):
-        return None  # decided at this session's first request: no query on every page
+    if request.session.get(_NOTHING_ASKED) == f"{user.pk}:{user.role}" and not required_for(user):
+        return None  # decided at sign-in: no query on every page
     if is_enrolled(user):
         return "verify"
     if required_for(user):
         return "enrol"
-    request.session[_NOTHING_ASKED] = nothing_asked
     return None
+
+
+@receiver(user_logged_in, dispatch_uid="isms.accounts.mfa.decide")
+def decide_at_sign_in(sender, request: HttpRequest, user, **kwargs) -> None:
+    """Note in the session, once, that this sign-in needs no second step (no authenticator, role does not require
+    one), so pages do not ask again."""
+    if request is not None and hasattr(request, "session") and not required_for(user) and not is_enrolled(user):
+        request.session[_NOTHING_ASKED] = f"{user.pk}:{user.role}"
 
 
 class TwoStepMiddleware:

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
@@ -119,6 +120,7 @@ def _secret(device: TOTPDevice) -> str:
     return " ".join(key[i : i + 4] for i in range(0, len(key), 4))
 
 
+@never_cache  # the key and the recovery codes stay out of any cache
 @role_required(ALL)
 def mfa_enrol(request):
     """Set up an authenticator app: scan or type the secret, confirm with a code, then see the recovery codes once."""
@@ -165,6 +167,7 @@ def mfa_settings(request):
     )
 
 
+@never_cache
 @require_POST
 @role_required(ALL)
 def mfa_recovery_codes(request):
@@ -193,6 +196,7 @@ def mfa_turn_off(request):
 # ------------------------------------------------------------------------------------------------ invitation
 
 
+@never_cache
 @login_not_required
 @rate_limited("sign-in")
 def invitation(request):
