@@ -72,9 +72,10 @@ class TwoStepMiddleware:
         request.sign_in_pending = step  # the page shows no navigation until sign-in is complete
         if step and not self._open(request):
             url = reverse("mfa_verify" if step == "verify" else "mfa_enrol")
-            if request.method == "GET" and not getattr(request, "htmx", False):
+            htmx = request.headers.get("HX-Request") == "true"  # read here: django-htmx's middleware comes later
+            if request.method == "GET" and not htmx:
                 url += "?" + urlencode({"next": request.get_full_path()})
-            if getattr(request, "htmx", False):
+            if htmx:
                 response = HttpResponse(status=204)
                 response["HX-Redirect"] = url
                 return response

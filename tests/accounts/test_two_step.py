@@ -202,3 +202,10 @@ def test_make_run_says_whether_the_demo_logins_need_a_code(settings):
     assert "the demo logins work with the password alone" in _two_step_line()
     settings.MFA_REQUIRED_ROLES = ["admin", "auditor"]
     assert "required for: admin, auditor" in _two_step_line()
+
+
+def test_an_htmx_request_part_way_through_sign_in_sends_the_whole_page_to_the_second_step(client, alice, clock):
+    enrol(alice)
+    sign_in(client, "alice")
+    response = client.get(reverse("controls:index"), headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response["HX-Redirect"] == reverse("mfa_verify")
