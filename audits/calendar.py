@@ -3,6 +3,10 @@ management reviews and their actions), and what it does when the calendar or the
 a missed control activity or an incident revealing a nonconformity raises one (through the hooks those apps
 expose; they never import this one)."""
 
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 
 from controls.hooks import register_missed_listener
@@ -11,6 +15,8 @@ from isms.maintenance.purposes import Purpose, register
 
 from . import services
 from .services import AUDIT, CHECK, CORRECTIVE_ACTION, REVIEW, REVIEW_ACTION
+
+log = logging.getLogger(__name__)
 
 register(
     Purpose(
@@ -57,11 +63,22 @@ register(
 
 
 def _missed(*, occurrence) -> None:
-    services.nc_from_missed(occurrence=occurrence)
+    """Raise the nonconformity in a savepoint: a refusal (nobody left who could own it) must not undo the calendar
+    marking every other task missed in the same scan; it is logged instead."""
+    try:
+        with transaction.atomic():
+            services.nc_from_missed(occurrence=occurrence)
+    except ValidationError as exc:
+        log.warning("No nonconformity raised for missed task %s: %s", occurrence.pk, "; ".join(exc.messages))
 
 
 def _revealed(*, incident, by) -> None:
-    services.nc_from_incident(incident=incident, by=by)
+    """Likewise: closing the incident stands even if the nonconformity could not be raised (logged)."""
+    try:
+        with transaction.atomic():
+            services.nc_from_incident(incident=incident, by=by)
+    except ValidationError as exc:
+        log.warning("No nonconformity raised for incident %s: %s", incident.reference, "; ".join(exc.messages))
 
 
 register_missed_listener(_missed)

@@ -127,7 +127,7 @@ def load(*, users: dict[str, User], today: datetime.date) -> None:
         grade=Result.MINOR,
         requirement=mgmt,
         description="Two policies in use were not the approved versions.",
-        close_by=today - relativedelta(months=1),
+        close_by=today - datetime.timedelta(days=10),
     )
     _complete(stage2, services.AUDIT, compliance, stage2.planned_on, "Stage 2 held; report received.")
 

@@ -89,12 +89,29 @@ class AuditForm(forms.Form):
         help_text="The checklist has one row for each.",
     )
 
+    themes = forms.MultipleChoiceField(
+        label="Or whole Annex A themes",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Every applicable control of the theme joins the scope.",
+    )
+
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["lead_auditor"].queryset = staff()
         self.fields["scope"].queryset = scope_queryset()
+        groups = self.fields["scope"].queryset.filter(framework__has_soa=True).values_list("group", flat=True)
+        self.fields["themes"].choices = [(g, g) for g in dict.fromkeys(groups) if g]
         if editing:
             del self.fields["kind"]
+
+    def clean(self):
+        data = super().clean()
+        themes = data.pop("themes", None) or []
+        if themes:
+            extra = self.fields["scope"].queryset.filter(framework__has_soa=True, group__in=themes)
+            data["scope"] = list(dict.fromkeys([*(data.get("scope") or []), *extra]))
+        return data
 
 
 class PlanForm(forms.Form):

@@ -546,6 +546,8 @@ def review_pack(review: ManagementReview, *, today: datetime.date | None = None,
         "previous_start": prev_start.isoformat(),
         "previous_end": prev_end.isoformat(),
         "headings": headings,
+        "period": f"{start:%d %b %Y} to {end:%d %b %Y}",
+        "previous_period": f"{prev_start:%d %b %Y} to {prev_end:%d %b %Y}",
     }
 
 

@@ -538,7 +538,7 @@ def nc_from_incident(*, incident, by=None) -> Nonconformity | None:
         title=f"{incident.reference}: {incident.title}"[:200],
         description=incident.nonconformity_note or incident.description,
         objective_evidence=f"Incident {incident.reference}, detected on {incident.detected_on:%d %b %Y}.",
-        owner=incident.owner,
+        owner=incident.owner if incident.owner_id and reach.may_own_work(incident.owner) else by,
         requirements=list(requirements),
         incident=incident,
     )
@@ -637,6 +637,11 @@ def action_add(
         errors["due_on"] = "Give the date it is due."
     elif due_on < today:
         errors["due_on"] = "The due date is in the past: give today or a later date."
+    elif nc.finding_id and nc.finding.close_by and due_on > nc.finding.close_by:
+        errors["due_on"] = (
+            f"The certification body's close-out deadline is {nc.finding.close_by:%d %b %Y}: the action must be "
+            "due by then."
+        )
     if errors:
         raise ValidationError(errors)
     if nc.state == NCState.CHECKING:

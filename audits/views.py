@@ -382,19 +382,42 @@ def _nc(request, pk: int, action: str = "view") -> Nonconformity:
 @cached_page
 def nc(request, pk: int):
     n = _nc(request, pk)
+    actions = list(n.actions.select_related("owner", "done_by"))
+    _with_evidence(request.user, actions)
     return render(
         request,
         "audits/nc.html",
         {
             "nc": n,
             "requirements": list(n.requirements.select_related("framework")),
-            "actions": list(n.actions.select_related("owner", "done_by")),
+            "actions": actions,
             "checks": list(n.checks.select_related("checker", "checked_by")),
             "can": reach.may_all(request.user, ("edit", "add_action", "decide", "close"), n),
             "today": timezone.localdate(),
             "whys": [w for w in n.whys if w],
         },
     )
+
+
+def _with_evidence(user, actions) -> None:
+    """Each action's `evidence_items`: what its owner attached when marking its task done (one query)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from evidence.models import EvidenceItem
+
+    from .models import CorrectiveAction
+
+    found: dict[int, list] = {a.pk: [] for a in actions}
+    if actions:
+        items = reach.visible(user, EvidenceItem).filter(
+            deleted_at__isnull=True,
+            occurrence__schedule__subject_type=ContentType.objects.get_for_model(CorrectiveAction),
+            occurrence__schedule__subject_id__in=list(found),
+        )
+        for subject_id, pk, title in items.values_list("occurrence__schedule__subject_id", "pk", "title"):
+            found[subject_id].append((pk, title))
+    for a in actions:
+        a.evidence_items = found[a.pk]
 
 
 @role_required(STAFF)

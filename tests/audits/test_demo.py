@@ -19,7 +19,13 @@ def test_the_demo_programme(client, clock):
     assert internal.filter(rows__result__in=["minor", "observation", "ofi"]).distinct().count() >= 5
     ncs = Nonconformity.objects.all()
     assert ncs.count() == 6
-    assert {n.state for n in ncs} >= {NCState.PROPOSED, NCState.OPEN, NCState.CHECKING, NCState.CLOSED, NCState.DISMISSED}
+    assert {n.state for n in ncs} >= {
+        NCState.PROPOSED,
+        NCState.OPEN,
+        NCState.CHECKING,
+        NCState.CLOSED,
+        NCState.DISMISSED,
+    }
     assert ncs.filter(source=Source.MISSED_CONTROL).exists()
     reopened = ncs.get(round=2)
     assert reopened.state == NCState.OPEN and reopened.checks.get(round=1).outcome == "failed"
@@ -37,4 +43,6 @@ def test_the_demo_programme(client, clock):
     ]:
         assert client.get(reverse(name, args=args)).status_code == 200
     demo_load(password="demo-pass-2", today=clock.today)
-    assert Nonconformity.objects.count() == 6 and Audit.objects.filter(kind="internal", status="signed_off").count() == 12
+    assert (
+        Nonconformity.objects.count() == 6 and Audit.objects.filter(kind="internal", status="signed_off").count() == 12
+    )

@@ -172,3 +172,45 @@ def test_the_read_api_answers_within_reach(clock, compliance, owner, other_owner
     assert [r["reference"] for r in body["results"]] == [mine.reference]
     assert api(owner, ["audits:read"]).get(reverse("audits_api:nonconformity", args=[theirs.pk])).status_code == 404
     assert api(owner, ["risks:read"]).get(reverse("audits_api:nonconformities")).status_code == 403
+
+
+def test_themes_fill_the_scope_and_external_actions_keep_the_close_out_deadline(clock, client_as, compliance, soa):
+    from audits.models import Audit
+    from controls.models import Requirement
+
+    page = client_as(compliance).post(
+        reverse("audits:audit_create"),
+        {"kind": "internal", "title": "People controls", "planned_on": "2026-04-01", "themes": ["People controls"]},
+    )
+    assert page.status_code == 302
+    audit = Audit.objects.get(title="People controls")
+    people = Requirement.objects.filter(framework__has_soa=True, group="People controls")
+    assert set(audit.scope.all()) == set(people) and audit.rows.count() == people.count() == 8
+    stage = services.audit_create(by=compliance, kind="stage_2", title="Stage 2", planned_on=clock.today)
+    services.finding_add(
+        audit=stage, by=compliance, grade="minor", description="Policies not approved",
+        close_by=clock.today + datetime.timedelta(days=30),
+    )  # fmt: skip
+    nc = Nonconformity.objects.get(source=Source.EXTERNAL_AUDIT)
+    with pytest.raises(ValidationError, match="close-out deadline"):
+        services.action_add(
+            nc=nc, by=compliance, title="Approve", owner=compliance, due_on=clock.today + datetime.timedelta(days=45)
+        )
+    with pytest.raises(ValidationError, match="close-out deadline"):
+        services.finding_add(audit=stage, by=compliance, grade="major", description="No risk assessment")
+
+
+def test_a_corrective_action_done_with_evidence_shows_it_on_the_nonconformity(clock, client_as, compliance, owner):
+    from isms.maintenance import purposes
+
+    nc = _nc(compliance, owner)
+    action = services.action_add(nc=nc, by=compliance, title="Name a deputy", owner=owner, due_on=clock.today)
+    purposes.complete_task(
+        occurrence=task_of(action, services.CORRECTIVE_ACTION),
+        by=owner,
+        data={"note": "Deputy named", "links": ["https://tickets.example/ISMS-7"]},
+    )
+    action.refresh_from_db()
+    assert action.done_on == clock.today and action.done_by == owner and action.note == "Deputy named"
+    page = client_as(owner).get(reverse("audits:nc", args=[nc.pk])).content.decode()
+    assert "Evidence:" in page and "tickets.example/ISMS-7" in page
