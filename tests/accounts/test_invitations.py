@@ -121,3 +121,11 @@ def test_an_email_address_someone_has_is_refused(client, admin_user, owner, cloc
     bad = invite(client, admin_user, email="not-an-address", role="boss")
     assert "Enter a valid email address" in bad.content.decode()
     assert "Select a valid choice" in bad.content.decode()
+
+
+def test_the_link_s_token_is_hidden_in_logs(invited, clock):
+    from isms.foundation.logs import redact
+
+    link = sent_link()
+    token = link.split("token=", 1)[1]
+    assert token not in redact(f'"GET {link} HTTP/1.1" 200')
