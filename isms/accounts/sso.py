@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -56,8 +57,8 @@ class SSOBackend(OIDCAuthenticationBackend):
             self.UserModel = get_user_model()
 
     def authenticate(self, request, **kwargs):
-        if not sso_enabled() or request is None or "code" not in request.GET:
-            return None  # a password sign-in: not ours
+        if not sso_enabled() or request is None or "nonce" not in kwargs:
+            return None  # a password sign-in (the callback view alone passes the nonce): not ours
         return super().authenticate(request, **kwargs)
 
     def _refuse(self, message: str) -> None:
@@ -154,6 +155,8 @@ def sso_callback(request: HttpRequest) -> HttpResponse:
         raise Http404("Single sign-on is not set up here.")
     try:
         return SSOCallbackView.as_view()(request)
-    except SuspiciousOperation:  # a state that is not this browser's (an old or forged link)
+    except (SuspiciousOperation, requests.RequestException):
+        # A state that is not this browser's (an old or forged link), or the provider refusing the code or unreachable.
+        log.warning("Single sign-on callback refused", exc_info=True)
         messages.error(request, FAILED)
         return HttpResponseRedirect(reverse("login"))

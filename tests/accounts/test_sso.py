@@ -169,3 +169,19 @@ def test_a_forged_callback_signs_nobody_in(client, db, sso):
     response = client.get(reverse("sso_callback") + "?code=made-up&state=made-up")
     assert response.status_code == 302 and response["Location"] == reverse("login")
     assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_a_code_the_provider_refuses_is_a_message_not_an_error(client, db, sso):
+    """The state is this browser's, but the code is not one the provider issued: the token request fails."""
+    start = client.get(reverse("sso_start"))
+    state = dict(p.split("=", 1) for p in start["Location"].split("?", 1)[1].split("&"))["state"]
+    response = client.get(reverse("sso_callback") + f"?code=made-up&state={state}")
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert "Single sign-on did not complete" in client.get(reverse("login")).content.decode()
+
+
+def test_a_password_sign_in_is_untouched_by_single_sign_on(client, db, sso):
+    UserFactory(username="ada", email="ada@example.com")
+    url = reverse("login") + "?code=x&state=y"
+    response = client.post(url, {"username": "ada", "password": "correct horse battery staple"})
+    assert response.status_code == 302
