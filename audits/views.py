@@ -347,6 +347,7 @@ def finding_create(request, pk: int):
 
 
 @role_required(STAFF)
+@cached_page
 def ncs(request):
     return REGISTER.render(
         request,
