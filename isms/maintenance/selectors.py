@@ -320,8 +320,8 @@ def owner_digest(user, today: datetime.date) -> dict:
 
 def team_digest(today: datetime.date) -> dict:
     """The compliance team's week: late work by owner and department, each task overdue (past its due date) or
-    missed (past its grace period) and linked to its page; tasks that need a new owner; work done without the
-    evidence it asks for."""
+    missed (past its grace period) and linked to its page, late corrective actions on their own; tasks that need a
+    new owner; work done without the evidence it asks for."""
     site = settings.SITE_URL
     late = list(calendar_queryset().overdue(today).order_by("owner__last_name", "due_date"))
     orphaned = list(calendar_queryset().orphaned().order_by("due_date", "pk"))
@@ -338,6 +338,8 @@ def team_digest(today: datetime.date) -> dict:
         "overdue": [o for o in late if o.state == Occurrence.State.OPEN],
         "missed": [o for o in late if o.state == Occurrence.State.MISSED],
         "orphaned": orphaned,
+        # Late corrective actions (of nonconformities) again on their own: the auditor's first question.
+        "corrective_actions": [o for o in late if o.schedule.kind == Kind.CORRECTIVE_ACTION],
         "by_owner": sorted(by_owner.items(), key=lambda kv: (-len(kv[1]), str(kv[0]))),
         "by_department": sorted(by_department.items(), key=lambda kv: -kv[1]),
         "done_without_evidence": done_without_evidence_since(today - datetime.timedelta(days=7), today),

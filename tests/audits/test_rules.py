@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from audits import services
@@ -137,7 +138,12 @@ def test_an_overdue_corrective_action_escalates_and_is_in_the_team_digest(clock,
     task = task_of(action, services.CORRECTIVE_ACTION)
     clock.move_to(clock.today + datetime.timedelta(days=6))
     digest = calendar.team_digest(clock.today)
-    assert task in digest["overdue"]
+    assert task in digest["overdue"] and digest["corrective_actions"] == [task]
+    text = render_to_string(
+        "maintenance/email/team_digest.txt",
+        {**digest, "recipient": compliance, "today": clock.today, "digest_settings_url": "x", "site_url": ""},
+    )
+    assert "Corrective actions late (1)" in text and "NC-001 corrective action: Name a deputy" in text
     clock.move_to(task.grace_until + datetime.timedelta(days=1))
     mark_missed(clock.today)
     escalated = notices.plan_escalations(clock.today)
