@@ -72,13 +72,19 @@ def _missed(*, occurrence) -> None:
         log.warning("No nonconformity raised for missed task %s: %s", occurrence.pk, "; ".join(exc.messages))
 
 
-def _revealed(*, incident, by) -> None:
-    """Likewise: closing the incident stands even if the nonconformity could not be raised (logged)."""
+def _revealed(*, record, by) -> None:
+    """Likewise for an incident or a change closed as revealing a nonconformity: the closing stands even if the
+    nonconformity could not be raised (logged)."""
+    from events.models import Change
+
     try:
         with transaction.atomic():
-            services.nc_from_incident(incident=incident, by=by)
+            if isinstance(record, Change):
+                services.nc_from_change(change=record, by=by)
+            else:
+                services.nc_from_incident(incident=record, by=by)
     except ValidationError as exc:
-        log.warning("No nonconformity raised for incident %s: %s", incident.reference, "; ".join(exc.messages))
+        log.warning("No nonconformity raised for %s: %s", record.reference, "; ".join(exc.messages))
 
 
 register_missed_listener(_missed)

@@ -547,6 +547,23 @@ def nc_from_incident(*, incident, by=None) -> Nonconformity | None:
 
 
 @transaction.atomic
+def nc_from_change(*, change, by=None) -> Nonconformity | None:
+    """A change closed as revealing a nonconformity raises one the same way (awaiting the compliance team)."""
+    if Nonconformity.objects.filter(change=change, source=Source.CHANGE).exists():
+        return None
+    return nc_raise(
+        by=by,
+        source=Source.CHANGE,
+        state=NCState.PROPOSED,
+        title=f"{change.reference}: {change.title}"[:200],
+        description=change.nonconformity_note or change.description or change.title,
+        objective_evidence=f"Change {change.reference}, closed on {timezone.localdate():%d %b %Y}.",
+        owner=change.owner if change.owner_id and reach.may_own_work(change.owner) else by,
+        change=change,
+    )
+
+
+@transaction.atomic
 def nc_decide(*, nc: Nonconformity, by, accept: bool, reason: str = "") -> Nonconformity:
     """The compliance team accepts a nonconformity raised by itself (it joins the open register) or dismisses
     it with a reason (kept)."""

@@ -1,7 +1,7 @@
 """What apps above the registers hear from them, without the registers importing them: the audit programme
-raises a nonconformity when an incident is closed as revealing one.
+raises a nonconformity when an incident or a change is closed as revealing one.
 
-    register_nonconformity_listener(listener)  # listener(incident=, by=) after the closing is saved
+    register_nonconformity_listener(listener)  # listener(record=, by=) after the closing is saved
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ def register_nonconformity_listener(listener: Callable[..., object]) -> Callable
     return listener
 
 
-def nonconformity_revealed(*, incident, by) -> None:
-    """An incident was closed as revealing a nonconformity: tell every registered listener (in the closing's
-    transaction, so the nonconformity and the closing are saved together)."""
+def nonconformity_revealed(*, record, by) -> None:
+    """An incident or a change was closed as revealing a nonconformity: tell every registered listener (in the
+    closing's transaction, so the nonconformity and the closing are saved together)."""
     for listener in _NONCONFORMITY.values():
-        listener(incident=incident, by=by)
+        listener(record=record, by=by)

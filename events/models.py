@@ -247,6 +247,10 @@ class Change(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    reveals_nonconformity = models.BooleanField(
+        "reveals a nonconformity", null=True, blank=True, help_text="Answered when the change is closed."
+    )
+    nonconformity_note = models.TextField(blank=True, help_text="Which requirement was not met, and how.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -249,7 +249,7 @@ def incident_close(
     incident.closed_by = by
     incident.save()
     if reveals_nonconformity:
-        nonconformity_revealed(incident=incident, by=by)
+        nonconformity_revealed(record=incident, by=by)
     return incident
 
 
@@ -413,15 +413,29 @@ def close_refusal(change: Change) -> str | None:
 
 
 @transaction.atomic
-def change_close(*, change: Change, by) -> Change:
-    """Close a change: only when approved (if it needed approval) and every review it opened is done."""
+def change_close(
+    *, change: Change, by, reveals_nonconformity: bool | None = None, nonconformity_note: str = ""
+) -> Change:
+    """Close a change: only when approved (if it needed approval) and every review it opened is done. Marked as
+    revealing a nonconformity (with which requirement was not met), it raises one in the audit programme."""
     change = Change.objects.select_for_update().get(pk=change.pk)
     reach.check(by, "close", change)
     refusal = close_refusal(change)
     if refusal:
         raise ValidationError(refusal)
+    if reveals_nonconformity and not nonconformity_note.strip():
+        raise ValidationError(
+            {"nonconformity_note": "Say which requirement was not met, so the nonconformity can be raised."}
+        )
     change.status, change.closed_by, change.closed_at = ChangeStatus.CLOSED, by, timezone.now()
-    change.save(update_fields=["status", "closed_by", "closed_at", "updated_at"])
+    change.reveals_nonconformity, change.nonconformity_note = reveals_nonconformity, nonconformity_note.strip()
+    change.save(
+        update_fields=[
+            "status", "closed_by", "closed_at", "reveals_nonconformity", "nonconformity_note", "updated_at"
+        ]
+    )  # fmt: skip
+    if reveals_nonconformity:
+        nonconformity_revealed(record=change, by=by)
     return change
 
 

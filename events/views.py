@@ -372,7 +372,12 @@ def change_approve(request, pk: int):
 def change_close(request, pk: int):
     change = reach.get_or_404(request, Change, "close", pk=pk)
     try:
-        services.change_close(change=change, by=request.user)
+        services.change_close(
+            change=change,
+            by=request.user,
+            reveals_nonconformity=request.POST.get("reveals_nonconformity") == "yes",
+            nonconformity_note=request.POST.get("nonconformity_note", "")[:2000],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -220,3 +220,28 @@ def test_a_corrective_action_done_with_evidence_shows_it_on_the_nonconformity(cl
     assert action.done_on == clock.today and action.done_by == owner and action.note == "Deputy named"
     page = client_as(owner).get(reverse("audits:nc", args=[nc.pk])).content.decode()
     assert "Evidence:" in page and "tickets.example/ISMS-7" in page
+
+
+def test_a_change_closed_as_revealing_a_nonconformity_raises_one(clock, client_as, compliance, owner):
+    from events import services as events
+
+    change = events.change_create(
+        by=compliance, title="New payroll provider", planned_on=clock.today, owner=owner,
+        **dict.fromkeys(events.QUESTION_FIELDS, False),
+    )  # fmt: skip
+    page = client_as(compliance).post(
+        reverse("events:change_close", args=[change.pk]),
+        {"reveals_nonconformity": "yes", "nonconformity_note": "15.1 no supplier assessment before signing"},
+    )
+    assert page.status_code == 302
+    nc = Nonconformity.objects.get()
+    assert nc.source == Source.CHANGE and nc.state == NCState.PROPOSED and nc.change == change
+    assert nc.description == "15.1 no supplier assessment before signing" and nc.owner == owner
+    # Marked without saying which requirement: refused, nothing closed.
+    other = events.change_create(
+        by=compliance, title="Office move", planned_on=clock.today, **dict.fromkeys(events.QUESTION_FIELDS, False)
+    )
+    with pytest.raises(ValidationError, match="which requirement was not met"):
+        events.change_close(change=other, by=compliance, reveals_nonconformity=True)
+    other.refresh_from_db()
+    assert not other.is_closed and Nonconformity.objects.count() == 1
