@@ -27,7 +27,7 @@ class SoAEntryForm(forms.ModelForm):
         label="Applicable",
         choices=[(True, "Yes: included"), (False, "No: excluded")],
         coerce=lambda value: value in (True, "True"),
-        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        widget=forms.RadioSelect,  # the form renderer adds Bootstrap's class (twice, with attrs: invalid HTML)
     )
     status = forms.ChoiceField(
         label="Implementation status",

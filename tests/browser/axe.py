@@ -47,6 +47,9 @@ RUNNER = """
       try {
         const badge = document.querySelector("#user-menu .badge");
         report.who = badge ? badge.textContent.trim() : "signed out";
+        // Colours mid-transition (a button taking the focus fades in) are not what a person reads: let them end.
+        const settled = Promise.all(document.getAnimations().map((a) => a.finished.catch(() => null)));
+        await Promise.race([settled, new Promise((done) => setTimeout(done, 1000))]);
         const result = await window.axe.run(document, OPTIONS);
         report.violations = result.violations
           .filter((v) => v.impact === "serious" || v.impact === "critical")

@@ -165,7 +165,7 @@ def test_inline_editing_with_htmx_swaps_the_row(client_as, annex_a, compliance):
 
     form = client.get(url, headers={"HX-Request": "true"})
     assert [t.name for t in form.templates][0] == "controls/soa_row_form.html"
-    assert f'hx-post="{url}"' in form.content.decode()
+    assert f'data-hx-post="{url}"' in form.content.decode()
 
     invalid = client.post(url, {"applicable": "False", "justification": ""}, headers={"HX-Request": "true"})
     assert invalid.status_code == 200  # htmx swaps only 2xx: the row shows the error in place
@@ -179,7 +179,7 @@ def test_inline_editing_with_htmx_swaps_the_row(client_as, annex_a, compliance):
     )
     body = saved.content.decode()
     assert f'<tr id="entry-{line.pk}"' in body and "No premises of our own." in body
-    assert 'id="soa-summary"' in body and 'hx-swap-oob="true"' in body  # the counts follow the edit
+    assert 'id="soa-summary"' in body and 'data-hx-swap-oob="true"' in body  # the counts follow the edit
 
     cancel = client.get(reverse("controls:soa_entry", args=[line.pk]), headers={"HX-Request": "true"})
     assert f'<tr id="entry-{line.pk}"' in cancel.content.decode()
