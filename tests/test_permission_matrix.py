@@ -2,7 +2,7 @@
 
 Each project app that serves URLs declares them in `tests/<app label>/permission_matrix.py` (`MATRIX`); this
 module finds those files from the installed apps, so a new app only has to bring its own. How an entry reads:
-tests/matrix.py."""
+tests/matrix.py. Every HTML page the matrix opens is then checked by the Nu HTML Checker (tests/htmlcheck.py)."""
 
 import importlib
 import importlib.util
@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from tests import htmlcheck
+from tests.conftest import skip_or_fail
 from tests.matrix import Objects, cases, check, expected, run
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -88,4 +91,24 @@ def test_every_url_is_in_its_apps_matrix_and_every_entry_is_a_url():
 @pytest.mark.parametrize(("entry", "actor", "whose"), CASES)
 def test_permission_matrix(db, client, clock, request, entry, actor, whose):
     response = run(client, Objects(request), entry, actor, whose)
+    htmlcheck.collect(request.node.callspec.id, response)
     check(response, expected(entry, actor, whose), entry, where=f"{actor} on {entry.id} ({whose or 'no object'})")
+
+
+def test_every_page_the_matrix_opens_is_valid_html(db, clock, request):
+    """Zero errors from the Nu HTML Checker on every HTML page of the matrix (any status: the 403 and 404 pages
+    too), as each actor. Runs after the matrix and checks what it collected; cases that did not run in this session
+    (a -k selection) are opened here first, all on one set of objects."""
+    if not htmlcheck.VNU_JAR.exists():
+        skip_or_fail(f"the HTML checker is not installed ({htmlcheck.VNU_JAR}): run `make test` (npm ci) once")
+    if not htmlcheck.java():
+        skip_or_fail("the HTML checker needs Java 17: apt-get install default-jre-headless")
+    objects = Objects(request)
+    for param in CASES:
+        if param.id not in htmlcheck.RAN:
+            entry, actor, whose = param.values
+            htmlcheck.collect(param.id, run(Client(), objects, entry, actor, whose))
+    pages = list(htmlcheck.COLLECTED.values())
+    assert len(pages) > len(MATRICES)  # the checker is given pages (each app opens some)
+    errors = htmlcheck.validate(pages)
+    assert not errors, f"{len(errors)} HTML error(s) in the pages the matrix opens:\n" + "\n".join(errors)
