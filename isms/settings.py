@@ -436,8 +436,9 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "ISMS tracker evidence API",
-    "DESCRIPTION": "Push evidence, read your open tasks and complete them. Authenticate with an API token "
+    "TITLE": "ISMS tracker API",
+    "DESCRIPTION": "Push evidence, read your open tasks and complete them, read and assess risks, and read the "
+    "registers, audits, nonconformities and management reviews. Authenticate with an API token "
     "(`Authorization: Bearer <token>`) made on the [API tokens](/api/tokens/) page of your account menu. Errors are "
     "JSON with a `detail` that says what to change.",
     "VERSION": "1",
@@ -449,4 +450,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "state": each gets a name of its own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStateEnum": "isms.maintenance.models.Occurrence.State",
+        "NonconformityStateEnum": "audits.models.NCState",
+    },
 }

@@ -7,7 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from evidence.api.views import TokenAPIView
+from evidence.api.views import ERROR, TokenAPIView
 from evidence.models import ApiToken
 from isms.foundation import reach
 
@@ -17,8 +17,14 @@ from .serializers import AuditSerializer, NonconformitySerializer, ReviewSeriali
 READ = (ApiToken.Scope.AUDITS_READ,)
 
 
+READ_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
+
+
 class Pages(PageNumberPagination):
+    """50 a page; a page past the last, or not a whole number from 1, is a 404 that says so."""
+
     page_size = 50
+    invalid_page_message = "There is no page “{page_number}”: pages are numbered from 1 to the last one."
 
 
 def _ncs(user):
@@ -46,7 +52,9 @@ def _register(name: str, serializer, rows, order: str, what: str):
         pagination_class = Pages
 
         @extend_schema(
-            operation_id=f"audits_{name}_list", summary=f"The {what} you may see (50 a page). Needs audits:read."
+            operation_id=f"audits_{name}_list",
+            summary=f"The {what} you may see (50 a page). Needs audits:read.",
+            responses={200: serializer(many=True), **READ_ERRORS},
         )
         def get(self, request, *args, **kwargs):
             return super().get(request, *args, **kwargs)
@@ -57,8 +65,11 @@ def _register(name: str, serializer, rows, order: str, what: str):
     class DetailView(TokenAPIView):
         required_scopes = READ
 
-        @extend_schema(operation_id=f"audits_{name}_detail", summary=f"One of the {what}. Needs audits:read.",
-                       responses=serializer)  # fmt: skip
+        @extend_schema(
+            operation_id=f"audits_{name}_detail",
+            summary=f"One of the {what}. Needs audits:read.",
+            responses={200: serializer, **READ_ERRORS},
+        )
         def get(self, request, pk: int):
             obj = rows(request.user).filter(pk=pk).first()
             if obj is None:

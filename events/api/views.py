@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from evidence.api.views import TokenAPIView
+from evidence.api.views import ERROR, TokenAPIView
 from evidence.models import ApiToken
 
 from .. import selectors
@@ -15,8 +15,14 @@ from .serializers import ChangeSerializer, IncidentSerializer, ObjectiveSerializ
 READ = (ApiToken.Scope.EVENTS_READ,)
 
 
+READ_ERRORS = {401: ERROR, 403: ERROR, 404: ERROR}
+
+
 class Pages(PageNumberPagination):
+    """50 a page; a page past the last, or not a whole number from 1, is a 404 that says so."""
+
     page_size = 50
+    invalid_page_message = "There is no page “{page_number}”: pages are numbered from 1 to the last one."
 
 
 def _register(name: str, serializer, rows, order: str, what: str):
@@ -27,7 +33,11 @@ def _register(name: str, serializer, rows, order: str, what: str):
         serializer_class = serializer
         pagination_class = Pages
 
-        @extend_schema(operation_id=f"{name}_list", summary=f"The {what} you may see (50 a page). Needs events:read.")
+        @extend_schema(
+            operation_id=f"{name}_list",
+            summary=f"The {what} you may see (50 a page). Needs events:read.",
+            responses={200: serializer(many=True), **READ_ERRORS},
+        )
         def get(self, request, *args, **kwargs):
             return super().get(request, *args, **kwargs)
 
@@ -37,8 +47,11 @@ def _register(name: str, serializer, rows, order: str, what: str):
     class DetailView(TokenAPIView):
         required_scopes = READ
 
-        @extend_schema(operation_id=f"{name}_detail", summary=f"One of the {what}. Needs events:read.",
-                       responses=serializer)  # fmt: skip
+        @extend_schema(
+            operation_id=f"{name}_detail",
+            summary=f"One of the {what}. Needs events:read.",
+            responses={200: serializer, **READ_ERRORS},
+        )
         def get(self, request, pk: int):
             obj = rows(request.user).filter(pk=pk).first()
             if obj is None:

@@ -24,6 +24,10 @@ def test_the_schema_is_served_without_a_token(db):
         "/api/v1/risks/queue/",
         "/api/v1/risks/{id}/",
         "/api/v1/risks/{id}/assessments/",
+        *(f"/api/v1/events/{register}/" for register in ("incidents", "changes", "suppliers", "objectives")),
+        *(f"/api/v1/events/{register}/{{id}}/" for register in ("incidents", "changes", "suppliers", "objectives")),
+        *(f"/api/v1/audits/{kind}/" for kind in ("audits", "nonconformities", "reviews")),
+        *(f"/api/v1/audits/{kind}/{{id}}/" for kind in ("audits", "nonconformities", "reviews")),
     }
 
 
