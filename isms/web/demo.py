@@ -58,11 +58,14 @@ def demo_load(*, password: str | None = None, today: datetime.date | None = None
     users = demo_users(password or settings.DEMO_PASSWORD)
     for loader in app_demos():
         loader(users=users, today=today)
+    for finisher in app_demos("finish"):  # after every app's data is in: e.g. the calendar's notices for all tasks
+        finisher(users=users, today=today)
     return users
 
 
-def app_demos() -> list[Callable]:
-    """Every app's `demo.load`, in INSTALLED_APPS (layer) order."""
+def app_demos(step: str = "load") -> list[Callable]:
+    """Every app's `demo.load` (or its optional `demo.finish`, run once all are loaded), in INSTALLED_APPS (layer)
+    order."""
     loaders = []
     for config in apps.get_app_configs():
         if config.name == __package__:
@@ -73,5 +76,6 @@ def app_demos() -> list[Callable]:
             if exc.name != f"{config.name}.demo":
                 raise
             continue
-        loaders.append(module.load)
+        if hasattr(module, step):
+            loaders.append(getattr(module, step))
     return loaders
