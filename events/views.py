@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from isms.foundation import reach
+from isms.foundation.colours import readable_ink
 from isms.foundation.lists import ListPage
 from isms.foundation.pagecache import cached_page
 from isms.foundation.permissions import role_required
@@ -240,24 +241,12 @@ def severity_scale(request):
     return render(request, "events/severity.html", {"formset": formset})
 
 
-def _ink(colour: str) -> str:
-    """Black or white text, whichever contrasts more with the colour (WCAG relative luminance)."""
-
-    def channel(c: int) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "#000" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "#fff"
-
-
 @role_required(STAFF)
 def severity_css(request):
     """The severity scale's colours as a stylesheet (the pages' policy allows no inline style)."""
     rules = []
     for severity in Severity.objects.all():
-        ink = _ink(severity.colour)
+        ink = readable_ink(severity.colour)
         rules.append(f".severity-{severity.level}{{background-color:{severity.colour};color:{ink}}}")
     response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=60"

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from controls.models import Control, Requirement
 from isms.foundation import reach
+from isms.foundation.colours import readable_ink
 from isms.foundation.lists import ForgivingPaginator, ListPage
 from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
@@ -76,18 +77,12 @@ def criteria_css(request):
     rules = []
     for matrix in Matrix.objects.all():
         for band in matrix.bands:
-            text = _ink(band["colour"])
+            text = readable_ink(band["colour"])
             rules.append(f".risk-band-{matrix.number}-{band['key']}{{background-color:{band['colour']};color:{text}}}")
             rules.append(f".risk-cell-{matrix.number}-{band['key']}{{background-color:{band['colour']}26}}")
     response = HttpResponse("\n".join(rules), content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "private, max-age=60"
     return response
-
-
-def _ink(colour: str) -> str:
-    """Black or white text, whichever reads on the colour."""
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return "#000" if (0.299 * r + 0.587 * g + 0.114 * b) > 150 else "#fff"
 
 
 @role_required(STAFF)
