@@ -37,8 +37,10 @@ def test_demo_load_twice_gives_one_of_everything():
     assert Requirement.objects.filter(framework__code="iso27001-2022-annex-a").count() == 93
     assert Control.objects.get(reference="AC-01").schedules.count() == 1
     # 11 activities, the leaver's task, 3 certification audits; 24 risk reviews, 10 treatment actions, 3 renewals;
-    # events: 8 supplier reviews, 6 reviews of 2 changes, 7 contract ends, 6 certificate expiries, 4 progress updates
-    assert Schedule.objects.count() == 15 + 24 + 10 + 3 + 31
+    # events: 8 supplier reviews, 6 reviews of 2 changes, 7 contract ends, 6 certificate expiries, 4 progress updates;
+    # audits: 38 audits (a year of monthly internal audits, the stage 2 audit and the cycle's slots to come), 5
+    # corrective actions, 3 effectiveness checks, 2 management reviews and 2 review actions
+    assert Schedule.objects.count() == 15 + 24 + 10 + 3 + 31 + 38 + 5 + 3 + 2 + 2
     assert Occurrence.objects.filter(events__isnull=False).distinct().count() == first_history
 
 

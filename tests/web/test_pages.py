@@ -11,10 +11,9 @@ from tests.factories import make_certificate
 def test_dashboard_shows_next_audit_and_navigation(client_as, compliance):
     make_certificate()
     body = client_as(compliance).get(reverse("dashboard")).content.decode()
-    for label in ["Dashboard", "Calendar", "Organisation", "Controls", "Evidence", "Risks", "Auditor portal"]:
+    for label in ["Dashboard", "Calendar", "Organisation", "Controls", "Evidence", "Risks", "Registers", "Audits"]:
         assert f">{label}</a>" in body
-    # Sections that are not there yet are not offered.
-    assert ">Audits</a>" not in body
+    assert ">Auditor portal</a>" in body
     assert "Next external audit" in body
     assert "/static/bootstrap/css/bootstrap.min.css" in body
     assert "htmx" in body and "cdn" not in body.lower()
