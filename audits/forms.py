@@ -1,10 +1,9 @@
 """Forms of the audit programme's pages. They check shape; the rules live in services.py, whose refusals are put
-beside the fields they name (apply_errors)."""
+beside the fields they name (isms.foundation.forms.service_errors)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from controls.models import Requirement
 from isms.accounts.models import Department, User
@@ -13,15 +12,6 @@ from isms.foundation.roles import Role
 
 from .models import EXTERNAL_KINDS, AuditKind, CauseCategory, EffectivenessCheck, Result, Severity, Source
 from .selectors import CLAUSES, HEADINGS, approved_annex_a
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's refusal beside the fields it names (on the form as a whole for the rest)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def staff():

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from isms.foundation import reach
+from isms.foundation.forms import service_errors
 from isms.foundation.lists import ListPage
 from isms.foundation.pagecache import cached_page
 from isms.foundation.pdf import render_pdf
@@ -36,7 +37,6 @@ from .forms import (
     ReviewPlanForm,
     RowForm,
     SignOffForm,
-    apply_errors,
 )
 from .models import (
     Audit,
@@ -126,7 +126,7 @@ def programme_plan(request):
         try:
             made = services.programme_plan(programme=prog, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{len(made)} audit slots put on the calendar.")
             return redirect("audits:programme")
@@ -188,7 +188,7 @@ def audit_create(request):
         try:
             audit = services.audit_create(by=request.user, programme=_programme(), **data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{audit.reference} planned and put on the calendar.")
             return redirect("audits:audit", audit.pk)
@@ -242,7 +242,7 @@ def audit_edit(request, pk: int):
         try:
             services.audit_update(audit=a, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{a.reference} saved.")
             return redirect("audits:audit", a.pk)
@@ -267,7 +267,7 @@ def audit_row(request, pk: int, row: int):
         try:
             services.row_record(row=r, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             return redirect(f"{_audit_url(a)}#row-{r.pk}")
     return _form_page(
@@ -293,7 +293,7 @@ def audit_signoff(request, pk: int):
         try:
             services.audit_sign_off(audit=a, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(
                 request, f"{a.reference}'s report is signed off and frozen; its nonconformities are in the register."
@@ -336,7 +336,7 @@ def finding_create(request, pk: int):
         try:
             services.finding_add(audit=a, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Finding recorded.")
             return redirect("audits:audit", a.pk)
@@ -365,7 +365,7 @@ def nc_create(request):
         try:
             nc = services.nc_raise(by=request.user, **data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{nc.reference} raised.")
             return redirect("audits:nc", nc.pk)
@@ -433,7 +433,7 @@ def nc_edit(request, pk: int):
         try:
             services.nc_update(nc=n, by=request.user, **form.service_fields())
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{n.reference} saved.")
             return redirect("audits:nc", n.pk)
@@ -460,7 +460,7 @@ def nc_decide(request, pk: int):
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             return redirect("audits:nc", n.pk)
     return _form_page(
@@ -492,7 +492,7 @@ def action_create(request, pk: int):
         try:
             services.action_add(nc=n, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Corrective action added and put on its owner's calendar.")
             return redirect("audits:nc", n.pk)
@@ -509,7 +509,7 @@ def check(request, pk: int):
         try:
             services.check_record(check=c, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Effectiveness check recorded.")
             return redirect("audits:nc", c.nonconformity_id)
@@ -555,7 +555,7 @@ def review_create(request):
         try:
             r = services.review_plan(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{r.reference} planned and put on the chair's calendar.")
             return redirect("audits:review", r.pk)
@@ -639,7 +639,7 @@ def review_minutes(request, pk: int):
                 effectiveness=data["effectiveness"],
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Minutes saved.")
             return redirect("audits:review", r.pk)
@@ -669,7 +669,7 @@ def review_action_create(request, pk: int):
         try:
             services.review_action_add(review=r, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Action added and put on its owner's calendar.")
             return redirect("audits:review", r.pk)
@@ -742,7 +742,7 @@ def party_create(request):
         try:
             services.party_save(by=request.user, **data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             return redirect("audits:parties")
     return _form_page(request, form, title="New interested party", back="audits:parties")
@@ -758,7 +758,7 @@ def party_edit(request, pk: int):
         try:
             services.party_save(party=party, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             return redirect("audits:parties")
     return _form_page(request, form, title=f"Change {party.name}", back="audits:parties")
@@ -774,7 +774,7 @@ def feedback_create(request):
         try:
             services.feedback_add(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             return redirect("audits:parties")
     return _form_page(request, form, title="Feedback from an interested party", back="audits:parties")

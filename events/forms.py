@@ -24,15 +24,6 @@ from .models import (
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
-def show_errors(form: forms.Form, exc: ValidationError) -> None:
-    """A service's refusal beside the fields it names (or above the form)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 def _people(field: forms.ModelChoiceField, empty: str) -> None:
     field.queryset = staff_users()
     field.empty_label = empty

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from isms.foundation import reach
 from isms.foundation.colours import readable_ink
+from isms.foundation.forms import service_errors
 from isms.foundation.lists import ListPage
 from isms.foundation.pagecache import cached_page
 from isms.foundation.permissions import role_required
@@ -35,7 +36,6 @@ from .forms import (
     SeverityFormSet,
     SupplierForm,
     SupplierReviewForm,
-    show_errors,
 )
 from .models import (
     Certificate,
@@ -148,7 +148,7 @@ def incident_create(request):
         try:
             incident = services.incident_create(by=request.user, **form.service_fields())
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Incident {incident.reference} reported. {incident.owner} handles it.")
             return redirect("events:incident", incident.pk)
@@ -191,7 +191,7 @@ def incident_edit(request, pk: int):
         try:
             services.incident_update(incident=incident, by=request.user, **form.service_fields())
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Incident {incident.reference} saved.")
             return redirect("events:incident", incident.pk)
@@ -208,7 +208,7 @@ def incident_close(request, pk: int):
         try:
             services.incident_close(incident=incident, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Incident {incident.reference} closed.")
             return redirect("events:incident", incident.pk)
@@ -279,7 +279,7 @@ def change_create(request):
         try:
             change = services.change_create(by=request.user, **form.service_fields())
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             opened = change.reviews.count()
             messages.success(
@@ -331,7 +331,7 @@ def change_edit(request, pk: int):
         try:
             services.change_update(change=change, by=request.user, **form.service_fields())
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Change {change.reference} saved.")
             return redirect("events:change", change.pk)
@@ -414,7 +414,7 @@ def supplier_create(request):
         try:
             supplier = services.supplier_save(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(
                 request, f"{supplier.name} added. Its first review is due on {supplier.next_review_on:%d %B %Y}."
@@ -456,7 +456,7 @@ def supplier_edit(request, pk: int):
         try:
             services.supplier_save(by=request.user, supplier=supplier, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{supplier.name} saved.")
             return redirect("events:supplier", supplier.pk)
@@ -473,7 +473,7 @@ def supplier_review(request, pk: int):
         try:
             review = services.supplier_review_record(supplier=supplier, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             supplier.refresh_from_db()
             text = f"Review of {supplier.name} recorded: {review.get_outcome_display().lower()}."
@@ -501,7 +501,7 @@ def certificate_add(request, pk: int):
         try:
             services.certificate_save(by=request.user, supplier=supplier, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(
                 request, "Certificate added; a task to ask for its renewal comes 30 days before it expires."
@@ -528,7 +528,7 @@ def certificate_edit(request, pk: int):
                     by=request.user, supplier=supplier, certificate=certificate, **form.cleaned_data
                 )
             except ValidationError as exc:
-                show_errors(form, exc)
+                service_errors(form, exc)
             else:
                 messages.success(request, "Certificate saved; its renewal task moved with its expiry.")
                 return redirect("events:supplier", supplier.pk)
@@ -561,7 +561,7 @@ def objective_create(request):
         try:
             objective = services.objective_save(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Objective “{objective.title}” set.")
             return redirect("events:objective", objective.pk)
@@ -599,7 +599,7 @@ def objective_edit(request, pk: int):
         try:
             services.objective_save(by=request.user, objective=objective, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, "Objective saved.")
             return redirect("events:objective", objective.pk)
@@ -614,7 +614,7 @@ def objective_progress(request, pk: int):
         try:
             entry = services.progress_record(objective=objective, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            show_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(
                 request, f"Progress recorded: {entry.value.normalize():f} on {entry.recorded_on:%d %B %Y}."

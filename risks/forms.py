@@ -18,15 +18,6 @@ from .services import LEVELS, requirement_choices
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's refusal beside the fields it names (on the form as a whole for the rest)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def owners():
     return User.objects.filter(is_active=True).exclude(role="auditor").exclude(email="").order_by("first_name")
 

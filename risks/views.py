@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from controls.models import Control, Requirement
 from isms.foundation import reach
 from isms.foundation.colours import readable_ink
+from isms.foundation.forms import service_errors
 from isms.foundation.lists import ForgivingPaginator, ListPage
 from isms.foundation.pdf import render_pdf
 from isms.foundation.permissions import role_required
@@ -36,7 +37,6 @@ from .forms import (
     ReassessForm,
     ReviewForm,
     RiskForm,
-    apply_errors,
 )
 from .models import Acceptance, ControlException, Matrix, PlanVersion, Risk
 from .tables import RiskTable
@@ -130,7 +130,7 @@ def create(request):
                 **form.assessed(),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Risk {risk.reference} added; its first review is on the calendar.")
             return redirect("risks:detail", risk.pk)
@@ -153,7 +153,7 @@ def edit(request, pk: int):
                 risk=risk, by=request.user, reason=form.cleaned_data["reason"], **form.descriptive(), **form.assessed()
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             said = f" Assessment {assessment.number} recorded." if assessment else ""
             messages.success(request, f"Risk {risk.reference} saved.{said}")
@@ -179,7 +179,7 @@ def review(request, pk: int):
                 **form.assessed(),
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             risk.refresh_from_db()
             changed = "no change" if not assessment.changed else f"{len(assessment.changed)} change(s)"
@@ -204,7 +204,7 @@ def reassess(request, pk: int):
                 risk=risk, by=request.user, reason=form.cleaned_data["reason"], **form.assessed()
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"{risk.reference} reassessed for the year (assessment {assessment.number}).")
             return redirect("risks:detail", risk.pk)
@@ -314,7 +314,7 @@ def criteria_edit(request):
         try:
             matrix = services.matrix_save(by=request.user, **form.criteria())
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(
                 request, f"Risk criteria version {matrix.number} is in force; earlier assessments keep theirs."
@@ -335,7 +335,7 @@ def accept_request(request, pk: int):
         try:
             acceptance = services.acceptance_request(risk=risk, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Acceptance of {risk.reference} asked of {acceptance.approver}.")
             return redirect("risks:acceptance", acceptance.pk)
@@ -405,7 +405,7 @@ def exception_create(request, pk: int):
         try:
             item = services.exception_request(control=control, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(request, f"Exception to {control.reference} asked of {item.approver}.")
             return redirect("risks:exception", item.pk)
@@ -445,7 +445,7 @@ def action_create(request, pk: int):
         try:
             action = services.action_save(risk=risk, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            service_errors(form, exc)
         else:
             messages.success(
                 request, f"“{action.title}” is on the calendar for {action.owner}, due {action.due_date:%d %B %Y}."

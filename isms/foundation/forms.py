@@ -68,3 +68,13 @@ class MultipleFileField(forms.FileField):
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
         # Explicit super(): a comprehension is its own scope, where the zero-argument form fails.
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+def service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's refusal beside the fields it names, and on the form as a whole for the rest: the words a
+    service validates with reach the person on the page they were typing in."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
