@@ -5,7 +5,6 @@ from . import views
 app_name = "evidence"
 urlpatterns = [
     path("", views.index, name="index"),
-    path("portal/", views.portal, name="portal"),
     path("suggest/<str:field>/", views.suggest, name="suggest"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/download/", views.download, name="download"),

@@ -19,7 +19,7 @@ from isms.foundation import reach
 from isms.foundation.lists import CappedPaginator
 from isms.foundation.pagecache import cached_page
 from isms.foundation.permissions import role_required
-from isms.foundation.roles import MANAGERS, STAFF, Role
+from isms.foundation.roles import STAFF, Role
 from isms.foundation.search import suggestions
 from isms.maintenance.models import Occurrence
 
@@ -56,13 +56,6 @@ def suggest(request, field: str):
         return redirect(f"{reverse('evidence:index')}?{urlencode({field: request.GET.get(field, '')})}")
     form = LibraryFilterForm(user=request.user)
     return suggestions(request, form.fields[field], field)
-
-
-@never_cache  # evidence: no copy in a browser's or proxy's cache (Cache-Control: no-store)
-@role_required(MANAGERS | {Role.AUDITOR})
-def portal(request):
-    """The auditor's landing page: the engagements they were granted (none until engagements exist)."""
-    return render(request, "evidence/portal.html")
 
 
 def _item_for(request, pk: int) -> EvidenceItem:

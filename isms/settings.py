@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "risks",
     "events",
     "audits",
+    # The auditor's portal and engagements, audit readiness: above every domain it shows.
+    "portal",
     # The top web layer: dashboard, navigation, demo, `make run`.
     "isms.web",
 ]
@@ -119,6 +121,8 @@ MIDDLEWARE = [
     # A person signed in with a password alone goes to the second step (or, when their role requires it and they
     # have none yet, to setting it up) before any other page (isms/accounts/mfa.py).
     "isms.accounts.mfa.TwoStepMiddleware",
+    # An auditor's session ends with their engagement; they may only read; every request of theirs is logged.
+    "portal.middleware.AuditorPortalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns lockouts into the lockout page.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/risks/", include("risks.api.urls")),
     path("audits/", include("audits.urls")),
     path("api/v1/audits/", include("audits.api.urls")),
+    path("portal/", include("portal.urls")),
     path("api/", include("evidence.api.urls")),
     # Django admin signs in through our login page, so lockout and messages apply there too.
     path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),

@@ -119,6 +119,35 @@ def auditor(users):
 
 
 @pytest.fixture
+def engaged_auditor(db, compliance):
+    """An auditor with an engagement open today over every framework that exists when first asked for and every
+    area, its period the past year: what the portal shows; still an outsider to every staff page."""
+    from controls.models import Framework
+    from portal.models import Area
+    from portal.services import engagement_save
+    from tests.factories import make_requirement
+
+    if not Framework.objects.exists():
+        make_requirement()
+    today = timezone.localdate()
+    auditor = UserFactory(username="erin", first_name="Erin", last_name="Examiner", role=Role.AUDITOR, department=None)
+    engagement_save(
+        by=compliance,
+        title="Surveillance audit",
+        certification_body="Example Certification Ltd",
+        audit=None,
+        period_start=today - datetime.timedelta(days=365),
+        period_end=today + datetime.timedelta(days=30),
+        access_starts_on=today - datetime.timedelta(days=1),
+        access_ends_on=today + datetime.timedelta(days=14),
+        areas=list(Area.values),
+        frameworks=Framework.objects.all(),
+        auditors=[auditor],
+    )
+    return auditor
+
+
+@pytest.fixture
 def other_owner(db):
     """A second control owner, in another department: what `owner` must not reach, and the other way round."""
     return UserFactory(

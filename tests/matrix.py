@@ -17,7 +17,9 @@ adds one exception: viewers see every task but may not complete one (403). `expe
 one outcome or one per object, `{"owner": {"own": OK, "other": HIDDEN}}`.
 
 Actors (ACTORS): admin, compliance, owner, other_owner (a second control owner), viewer, auditor (no
-engagement: an outsider to every staff page), inactive (a deactivated control owner) and anonymous.
+engagement: an outsider to every staff page), engaged_auditor (an auditor with an engagement open today over
+every framework and area: still an outsider to every staff page, reaching the portal; unless an entry names it in
+`expect`, it gets what `auditor` gets), inactive (a deactivated control owner) and anonymous.
 
 Objects: `owned="occurrence"` runs each signed-in actor twice, on "own" (the object of `owner`; for `inactive`,
 the twin of it that the deactivated user owns) and on "other" (the object of `other_owner`); anonymous runs
@@ -71,7 +73,17 @@ def status(*codes: int) -> Outcome:
 
 # --------------------------------------------------------------------------------------------------- actors
 
-ACTORS = ("admin", "compliance", "owner", "other_owner", "viewer", "auditor", "inactive", "anonymous")
+ACTORS = (
+    "admin",
+    "compliance",
+    "owner",
+    "other_owner",
+    "viewer",
+    "auditor",
+    "engaged_auditor",
+    "inactive",
+    "anonymous",
+)
 ROLE_OF = {
     "admin": Role.ADMIN,
     "compliance": Role.COMPLIANCE,
@@ -79,6 +91,7 @@ ROLE_OF = {
     "other_owner": Role.OWNER,
     "viewer": Role.VIEWER,
     "auditor": Role.AUDITOR,
+    "engaged_auditor": Role.AUDITOR,
     "inactive": Role.OWNER,
     "anonymous": None,
 }
@@ -90,6 +103,7 @@ FIXTURE_OF = {
     "other_owner": "other_owner",
     "viewer": "viewer",
     "auditor": "auditor",
+    "engaged_auditor": "engaged_auditor",
     "inactive": "inactive_user",
 }
 SIGNED_OUT = {"anonymous", "inactive"}  # Django signs a deactivated user out on their next request
@@ -164,6 +178,8 @@ def holder_of(entry: Entry, actor: str, whose: str | None) -> str | None:
 def expected(entry: Entry, actor: str, whose: str | None) -> Outcome:
     """The outcome of one case: the override if `expect` names it, else the rules in the module docstring."""
     override = entry.expect.get(actor)
+    if override is None and actor == "engaged_auditor":
+        override = entry.expect.get("auditor")
     if isinstance(override, Mapping):
         override = override.get(whose)
     if override is not None:

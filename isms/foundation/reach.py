@@ -14,15 +14,18 @@ model a person can open, registered with `@register(Model)`:
                 return user.is_manager or obj.owner_id == user.pk
             return super().may(user, action, obj)
 
-A rule may depend on data, not only on the role: the auditor portal grants reach through a time-boxed
-engagement by querying it in `visible()`. Two things hold for every rule and are decided here, once: a user
+A rule may depend on data, not only on the role. An auditor's reach comes from engagements alone: the portal
+app (above every domain) registers one grant with `register_auditor_reach()`, which narrows any model's rows to
+what the auditor's open engagements put in scope and period; a model it does not name shows them nothing. The
+domain rules never see an auditor, and an auditor may only read (or do what a rule lists in `auditor_actions`,
+such as drawing a sample on their engagement). Two things hold for every rule and are decided here, once: a user
 who is not signed in or is deactivated reaches nothing, and an object outside `visible()` is a 404 (its id
 cannot be probed), while a visible object the user may not act on is a 403 that says why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
@@ -60,6 +63,11 @@ def sees_everything(user) -> bool:
     return is_actor(user) and (user.role in MANAGERS or user.role == Role.VIEWER)
 
 
+def is_auditor(user) -> bool:
+    """An outsider whose reach comes only from their open engagements (or the compliance team previewing one)."""
+    return is_actor(user) and user.role == Role.AUDITOR
+
+
 def may_own_work(user) -> bool:
     """Who can be named the owner of a task: an active staff member with an email address (to be reminded).
     Whoever owns a task may complete it and add its evidence, whatever their staff role."""
@@ -70,6 +78,8 @@ class Rule:
     """The reach of one model. Subclass in the app's reach.py and register it with `@register(Model)`."""
 
     model: type[models.Model]
+    #: Actions (besides reading) an auditor may take on what their engagement shows them, e.g. "sample".
+    auditor_actions: frozenset[str] = frozenset()
     #: What a refused action says, by action; `refusal()` may say more for a particular object.
     refusals: dict[str, str] = {}
 
@@ -95,6 +105,21 @@ class Rule:
 
 
 _RULES: dict[type[models.Model], Rule] = {}
+
+AUDITOR_READS = "Auditors read what their engagement shows; they cannot change anything in the ISMS."
+
+# The auditor grant: (user, queryset) -> the rows of it the auditor's engagements reach. Registered by the portal.
+_auditor_reach: Callable[[object, QuerySet], QuerySet] | None = None
+
+
+def register_auditor_reach(grant: Callable[[object, QuerySet], QuerySet]) -> None:
+    """The portal declares, once, what an auditor's engagements put within their reach, model by model."""
+    global _auditor_reach
+    _auditor_reach = grant
+
+
+def _auditor_visible(user, qs: QuerySet) -> QuerySet:
+    return qs.none() if _auditor_reach is None else _auditor_reach(user, qs)
 
 
 def register(model: type[models.Model]):
@@ -135,7 +160,10 @@ def visible(user, target) -> QuerySet:
     qs = target if isinstance(target, QuerySet) else _model_of(target)._default_manager.all()
     if not is_actor(user):
         return qs.none()
-    return rule_for(qs).visible(user, qs)
+    rule = rule_for(qs)  # every model a person opens has a rule, whoever asks
+    if user.role == Role.AUDITOR:
+        return _auditor_visible(user, qs)
+    return rule.visible(user, qs)
 
 
 def may(user, action: str, obj) -> bool:
@@ -145,6 +173,15 @@ def may(user, action: str, obj) -> bool:
     if not is_actor(user) or obj is None:
         return False
     rule = rule_for(obj)
+    if user.role == Role.AUDITOR:
+        if (
+            isinstance(obj, models.Model)
+            and not _auditor_visible(user, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+        ):
+            return False
+        if action == VIEW:
+            return isinstance(obj, models.Model)
+        return action in rule.auditor_actions and rule.may(user, action, obj)
     if action == VIEW and isinstance(obj, models.Model):
         return rule.sees(user, obj)
     return rule.may(user, action, obj)
@@ -156,7 +193,10 @@ def refusal(user, action: str, obj) -> str | None:
         return None
     if not is_actor(user):
         return "Your account is not active."
-    return rule_for(obj).refusal(user, action, obj)
+    rule = rule_for(obj)
+    if user.role == Role.AUDITOR and action not in rule.auditor_actions:
+        return AUDITOR_READS
+    return rule.refusal(user, action, obj)
 
 
 def check(user, action: str, obj) -> None:

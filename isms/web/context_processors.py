@@ -14,7 +14,8 @@ NAV = [
     ("Risks", "risks:index"),
     ("Registers", "events:home"),
     ("Audits", "audits:programme"),
-    ("Auditor portal", "evidence:portal"),
+    ("Engagements", "portal:engagements"),
+    ("Your audits", "portal:home"),
 ]
 
 

@@ -33,7 +33,7 @@ SHOWN = 8  # rows of each list on the dashboard
 @cached_page
 def dashboard(request):
     if not reach.is_staff_member(request.user):  # an auditor's home is their portal
-        return redirect("evidence:portal")
+        return redirect("portal:home")
     today = timezone.localdate()
     certificate = Certificate.objects.current()
     timeline = cycle_timeline(certificate, today) if certificate else None

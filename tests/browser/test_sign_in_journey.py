@@ -83,5 +83,5 @@ def test_admin_invites_an_auditor_who_sets_up_two_step_sign_in(live_server, page
     assert page.locator("#recovery-codes li").count() == 10
     _both_widths(page, screenshot, "signin-recovery-codes")
     page.get_by_role("link", name="I have kept them, go on").click()
-    page.wait_for_url(re.compile(r".*/evidence/portal/.*|.*/$"))
+    page.wait_for_url(re.compile(r".*/portal/.*|.*/$"))
     assert "Sign in" not in page.title()

@@ -4,7 +4,7 @@ Managers and viewers read all evidence. A control owner reads what they submitte
 tasks and on their own controls; anyone else's is a 404. Managers and the owner add and correct; only
 administrators delete. Auditors have their portal only (no engagement here: an outsider to the rest)."""
 
-from isms.foundation.roles import MANAGERS, STAFF, Role
+from isms.foundation.roles import STAFF, Role
 from tests.matrix import DENIED, HIDDEN, LOGIN, PUBLIC, Entry, status
 
 # Adding and correcting: any staff member reaches the page; the reach rule then allows the task's or control's
@@ -16,7 +16,6 @@ API = {"api": True, "refused": LOGIN}
 
 MATRIX: list[Entry] = [
     Entry("evidence:index", STAFF),
-    Entry("evidence:portal", MANAGERS | {Role.AUDITOR}),
     # The library's filter boxes ask for suggestions (htmx); opened as a page, it sends to the filtered library.
     Entry("evidence:suggest", STAFF, kwargs=lambda _: {"field": "control"}),
     # "evidence": a file the holder submitted on their own task; "control_evidence": a note the compliance

@@ -20,7 +20,7 @@ def test_evidence_pages_and_downloads_are_not_kept(client_as, compliance, audito
         reverse("evidence:download", args=[item.pk]),
         reverse("evidence:control_coverage", args=[world["mine"].pk]),
         reverse("evidence:requirement_coverage", args=[world["requirement"].pk]),
-        reverse("evidence:portal"),
+        reverse("portal:home"),
         reverse("maintenance:occurrence", args=[world["mine_occ"].pk]),
     ):
         assert_not_stored(client.get(url), url)

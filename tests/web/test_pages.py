@@ -22,7 +22,7 @@ def test_dashboard_shows_next_audit_and_navigation(client_as, compliance):
 def test_auditor_lands_on_the_portal_and_sees_no_internal_navigation(client_as, auditor):
     client = client_as(auditor)
     response = client.get(reverse("dashboard"), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("evidence:portal")
+    assert response.redirect_chain[-1][0] == reverse("portal:home")
     body = response.content.decode()
     assert ">Calendar</a>" not in body and ">Controls</a>" not in body and ">Auditor portal</a>" in body
 

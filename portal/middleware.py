@@ -1,0 +1,129 @@
+"""What happens around every request an auditor makes: the session ends when an engagement it was working
+under ends or expires; anything but reading is refused unless it is one of the portal's auditor actions; and
+every request is written to the auditor log (who, what, when, from where)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
+
+from isms.foundation.reach import AUDITOR_READS, is_auditor
+
+from .models import AuditorAction, Engagement
+from .scope import open_engagements
+from .services import action_record
+
+SESSION_KEY = "isms_portal_engagements"  # the engagements open when this session last made a request
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Sign-in, sign-out, password and two-step pages post for the person themselves, not to the ISMS.
+OWN_ACCOUNT_URLS = {
+    "login",
+    "logout",
+    "password_change",
+    "mfa_settings",
+    "mfa_verify",
+    "mfa_enrol",
+    "mfa_recovery_codes",
+    "mfa_turn_off",
+    "invitation",
+    "sso_start",
+    "sso_callback",
+}
+ENDED = (
+    "You were signed out because your access to the audit ({names}) has ended. If you need more time, ask the "
+    "organisation's compliance team to extend the engagement."
+)
+
+
+def auditor_post(view: Callable) -> Callable:
+    """Mark a portal view as one of an auditor's own actions (draw a sample, ask for evidence, accept an answer,
+    ask for a pack): the only writes an auditor may make."""
+    view.auditor_post = True
+    return view
+
+
+def no_log(view: Callable) -> Callable:
+    """Mark a view whose requests are not worth a log line (a progress bar refreshing itself)."""
+    view.auditor_no_log = True
+    return view
+
+
+def _kind(request: HttpRequest, response: HttpResponse) -> str:
+    if request.method not in READ_METHODS:
+        return getattr(request, "auditor_action_kind", AuditorAction.Kind.VIEW)
+    disposition = response.get("Content-Disposition", "")
+    if disposition.startswith("attachment"):
+        path = request.path.lower()
+        return (
+            AuditorAction.Kind.EXPORT if path.endswith(("csv", "xlsx", "pdf", "/log/")) else AuditorAction.Kind.DOWNLOAD
+        )
+    return AuditorAction.Kind.VIEW
+
+
+class AuditorPortalMiddleware:
+    """After the sign-in middlewares (the user is known, the second step passed)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if not is_auditor(user):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+        url_name = match.url_name if match else None
+        if url_name in OWN_ACCOUNT_URLS and match.namespace in ("", "accounts"):
+            return self.get_response(request)
+
+        # The session ends when an engagement it worked under is no longer open.
+        open_now = {e.pk: e.title for e in open_engagements(user).only("pk", "title")}
+        before = request.session.get(SESSION_KEY)
+        if before is not None and set(before) - set(open_now):
+            gone = [pk for pk in before if pk not in open_now]
+            names = ", ".join(Engagement.objects.filter(pk__in=gone).values_list("title", flat=True))
+            logout(request)
+            messages.warning(request, ENDED.format(names=names or "the engagement"))
+            return redirect("login")
+        if before != sorted(open_now):
+            request.session[SESSION_KEY] = sorted(open_now)
+
+        engagement_id = match.kwargs.get("engagement") if match else None
+        if engagement_id is not None and int(engagement_id) not in open_now:
+            engagement_id = None  # not theirs: the view answers 404; the line names no engagement
+
+        func = match.func if match else None
+        # Pages open to anyone by a signed token in their address (a digest's own link) act on the token's
+        # person, not as the auditor; everything else an auditor posts must be one of their portal actions.
+        acts_as_auditor = getattr(func, "login_required", True)
+        if request.method not in READ_METHODS and acts_as_auditor and not getattr(func, "auditor_post", False):
+            action_record(
+                user=user,
+                kind=AuditorAction.Kind.REFUSED,
+                what=f"Tried to change something ({request.method} {request.path}): refused",
+                engagement=engagement_id,
+                request=request,
+                status_code=403,
+            )
+            raise PermissionDenied(AUDITOR_READS)
+
+        response = self.get_response(request)
+        if not getattr(func, "auditor_no_log", False):
+            what = getattr(request, "auditor_log", None) or f"Opened {request.path}"
+            action_record(
+                user=user,
+                kind=_kind(request, response),
+                what=what if response.status_code < 400 else f"{what} (refused: {response.status_code})",
+                engagement=getattr(request, "auditor_engagement", None) or engagement_id,
+                request=request,
+                status_code=response.status_code,
+            )
+        return response

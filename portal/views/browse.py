@@ -1,0 +1,3 @@
+"""browse pages (being written)."""
+
+urlpatterns: list = []

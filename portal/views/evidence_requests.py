@@ -1,0 +1,3 @@
+"""evidence_requests pages (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""packs pages (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""readiness pages (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""samples pages (being written)."""
+
+urlpatterns: list = []

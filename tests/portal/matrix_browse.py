@@ -1,0 +1,3 @@
+"""Permission matrix: browse pages (tests/portal/permission_matrix.py collects it)."""
+
+MATRIX: list = []

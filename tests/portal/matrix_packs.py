@@ -1,0 +1,3 @@
+"""Permission matrix: packs pages (tests/portal/permission_matrix.py collects it)."""
+
+MATRIX: list = []

@@ -1,0 +1,3 @@
+"""Permission matrix: readiness pages (tests/portal/permission_matrix.py collects it)."""
+
+MATRIX: list = []
