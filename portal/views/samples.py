@@ -1,3 +1,236 @@
-"""samples pages (being written)."""
+"""Sampling pages: the engagement's samples and a form to draw one; a sample's items, with a form to add a record
+by hand; its CSV export. The auditor and the compliance team (as a preview) see the same pages; both may draw."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from isms.foundation import reach
+from isms.foundation.exports import csv_response
+from isms.foundation.forms import service_errors
+from isms.maintenance.models import Occurrence
+
+from .. import sampling
+from ..forms.samples import AddItemForm, DrawForm
+from ..middleware import auditor_post
+from ..models import AuditorAction, Sample, SampleItem, SamplePopulation
+from .common import PortalView, portal_page
+
+
+def _samples(pv: PortalView):
+    return reach.visible(pv.viewer, Sample).filter(engagement=pv.engagement)
+
+
+def _acting(request) -> None:
+    request.auditor_action_kind = AuditorAction.Kind.SAMPLE
+
+
+@auditor_post
+@portal_page
+def sample_list(request, pv: PortalView):
+    """The engagement's samples; POST draws a new one."""
+    form = DrawForm(request.POST or None, viewer=pv.viewer, scope=pv.scope)
+    if request.method == "POST":
+        _acting(request)
+        request.auditor_log = "Tried to draw a sample (refused: the form had errors)"
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                sample = sampling.sample_draw(
+                    by=request.user,
+                    viewer=pv.viewer,
+                    engagement=pv.engagement,
+                    population=data["population"],
+                    control=data["control"],
+                    requirement=data["requirement"],
+                    note=data["note"],
+                )
+            except ValidationError as exc:
+                service_errors(form, exc)
+            else:
+                request.auditor_log = (
+                    f"Drew a sample: {sample.title}, {sample.sample_size} of {sample.population_size} records"
+                )
+                messages.success(request, f"Sample drawn: {sample.sample_size} of {sample.population_size} records.")
+                return redirect("portal:sample", engagement=pv.engagement.pk, pk=sample.pk)
+    else:
+        request.auditor_log = "Opened the list of samples"
+    samples = _samples(pv).select_related("drawn_by", "control", "requirement").order_by("-drawn_at", "-pk")
+    return render(
+        request,
+        "portal/samples.html",
+        pv.context(
+            samples=samples,
+            form=form,
+            size_table=sampling.SIZE_TABLE,
+            may_sample=reach.may(request.user, "sample", pv.engagement),
+        ),
+    )
+
+
+def _link(engagement_id: int, name: str, pk, anchor: str = "") -> str:
+    """The portal page of a record, where one exists (the browsing pages come with their own URLs)."""
+    try:
+        return reverse(name, kwargs={"engagement": engagement_id, "pk": pk}) + anchor
+    except NoReverseMatch:
+        return ""
+
+
+def _record_links(sample: Sample, items: list[SampleItem]) -> dict[int, str]:
+    """{sample item id: link to its record's portal page}, a query at most whatever the number of items."""
+    e = sample.engagement_id
+    ids = [i.item_id for i in items]
+    pop = sample.population
+    if pop in (SamplePopulation.CONTROL_ACTIVITIES, SamplePopulation.REQUIREMENT_ACTIVITIES):
+        control_of = dict(Occurrence.objects.filter(pk__in=ids).values_list("pk", "schedule__subject_id"))
+        return {
+            i.pk: _link(e, "portal:control", control_of[i.item_id], f"#occurrence-{i.item_id}")
+            for i in items
+            if control_of.get(i.item_id)
+        }
+    if pop == SamplePopulation.EVIDENCE:
+        return {i.pk: _link(e, "portal:control", sample.control_id, f"#evidence-{i.item_id}") for i in items}
+    if pop == SamplePopulation.CORRECTIVE_ACTIONS:
+        from audits.models import CorrectiveAction
+
+        nc_of = dict(CorrectiveAction.objects.filter(pk__in=ids).values_list("pk", "nonconformity_id"))
+        return {
+            i.pk: _link(e, "portal:nonconformity", nc_of[i.item_id], f"#action-{i.item_id}")
+            for i in items
+            if i.item_id in nc_of
+        }
+    if pop == SamplePopulation.RISK_ASSESSMENTS:
+        from risks.models import Assessment
+
+        risk_of = dict(Assessment.objects.filter(pk__in=ids).values_list("pk", "risk_id"))
+        return {
+            i.pk: _link(e, "portal:risk", risk_of[i.item_id], f"#assessment-{i.item_id}")
+            for i in items
+            if i.item_id in risk_of
+        }
+    name = {
+        SamplePopulation.INCIDENTS: "portal:incident",
+        SamplePopulation.CHANGES: "portal:change",
+        SamplePopulation.NONCONFORMITIES: "portal:nonconformity",
+    }[pop]
+    return {i.pk: _link(e, name, i.item_id) for i in items}
+
+
+def _add_choices(sample: Sample, viewer) -> list[tuple[int, str]]:
+    try:
+        ids = list(sampling.addable(sample, viewer).values_list("pk", flat=True))
+    except ValidationError:
+        return []  # the population is no longer in the engagement's scope
+    words = sampling.labels(sample.population, ids)
+    return [(pk, words.get(pk, f"Record {pk}")) for pk in ids]
+
+
+@auditor_post
+@portal_page
+def sample_detail(request, pv: PortalView, pk: int):
+    """A sample's items; POST adds a record by hand."""
+    sample = reach.get_or_404(
+        pv.viewer, _samples(pv).select_related("drawn_by", "control", "requirement", "engagement"), pk=pk
+    )
+    form = AddItemForm(request.POST or None, choices=_add_choices(sample, pv.viewer))
+    if request.method == "POST":
+        _acting(request)
+        request.auditor_log = f"Tried to add a record by hand to the sample “{sample.title}” (refused)"
+        if form.is_valid():
+            model = sampling.MODEL_OF[sample.population]
+            item = model._default_manager.filter(pk=form.cleaned_data["item"]).first()
+            try:
+                added = sampling.sample_item_add(
+                    by=request.user, sample=sample, item=item, reason=form.cleaned_data["reason"], viewer=pv.viewer
+                )
+            except ValidationError as exc:
+                service_errors(form, exc)
+            else:
+                request.auditor_log = f"Added “{added.label}” by hand to the sample “{sample.title}”"
+                messages.success(request, f"“{added.label}” added to the sample.")
+                return redirect("portal:sample", engagement=pv.engagement.pk, pk=sample.pk)
+    else:
+        request.auditor_log = f"Opened the sample “{sample.title}”"
+    items = list(sample.items.select_related("added_by").order_by("position"))
+    links = _record_links(sample, items)
+    for item in items:
+        item.link = links.get(item.pk, "")
+    return render(
+        request,
+        "portal/sample.html",
+        pv.context(
+            sample=sample,
+            items=items,
+            form=form,
+            matches=sampling.still_matches(sample),
+            size_table=sampling.SIZE_TABLE,
+            period_words=sampling.PERIOD_WORDS.get(sample.population, ""),
+            may_sample=reach.may(request.user, "sample", pv.engagement),
+        ),
+    )
+
+
+@require_POST
+@auditor_post
+@portal_page
+def sample_item_remove(request, pv: PortalView, pk: int):
+    """Take a record added by hand out of its sample again."""
+    item = reach.get_or_404(
+        pv.viewer, SampleItem.objects.filter(sample__engagement=pv.engagement).select_related("sample"), pk=pk
+    )
+    _acting(request)
+    try:
+        sampling.sample_item_remove(by=request.user, item=item)
+    except ValidationError as exc:
+        request.auditor_log = f"Tried to remove “{item.label}” from the sample “{item.sample.title}” (refused)"
+        messages.error(request, " ".join(exc.messages))
+    else:
+        request.auditor_log = f"Removed “{item.label}” (added by hand) from the sample “{item.sample.title}”"
+        messages.success(request, f"“{item.label}” removed from the sample.")
+    return redirect("portal:sample", engagement=pv.engagement.pk, pk=item.sample_id)
+
+
+@portal_page
+def sample_csv(request, pv: PortalView, pk: int):
+    """The sample as a spreadsheet: what it is of, the seed and rule, then its items."""
+    sample = reach.get_or_404(pv.viewer, _samples(pv).select_related("drawn_by"), pk=pk)
+    request.auditor_log = f"Exported the sample “{sample.title}”"
+    drawn_at = timezone.localtime(sample.drawn_at)
+    rows = [
+        ["Sample", sample.title],
+        ["Engagement", pv.engagement.title],
+        ["Period", f"{sample.period_start:%Y-%m-%d} to {sample.period_end:%Y-%m-%d}"],
+        ["Records in the population", sample.population_size],
+        ["Records drawn", sample.sample_size],
+        ["Size rule", sample.size_rule],
+        ["Seed", str(sample.seed)],
+        ["Drawn by", str(sample.drawn_by or "")],
+        ["Drawn at", f"{drawn_at:%Y-%m-%d %H:%M}"],
+        [],
+        ["Position", "Record", "How it came into the sample", "Reason", "Added by", "Added at"],
+    ]
+    for item in sample.items.select_related("added_by").order_by("position"):
+        rows.append(
+            [
+                item.position,
+                item.label,
+                "Added by hand" if item.added_by_hand else "Drawn",
+                item.reason,
+                str(item.added_by or "") if item.added_by_hand else "",
+                f"{timezone.localtime(item.added_at):%Y-%m-%d %H:%M}",
+            ]
+        )
+    return csv_response(rows, f"sample-{sample.pk}.csv")
+
+
+urlpatterns = [
+    path("<int:engagement>/samples/", sample_list, name="samples"),
+    path("<int:engagement>/samples/<int:pk>/", sample_detail, name="sample"),
+    path("<int:engagement>/samples/<int:pk>/sample.csv", sample_csv, name="sample_csv"),
+    path("<int:engagement>/samples/items/<int:pk>/remove/", sample_item_remove, name="sample_item_remove"),
+]
