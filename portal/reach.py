@@ -252,7 +252,7 @@ class EvidenceRequestRule(Rule):
         if action == "view":
             return self.sees(user, obj)
         if action in ("accept", "ask_again"):
-            return _auditor_acts(user) or is_manager(user)
+            return _auditor_acts(user)  # the auditor judges the answer; the team cannot do it for them
         if action in ("withdraw", "request"):
             return _auditor_acts(user) or is_manager(user)
         return is_manager(user)
