@@ -1,3 +1,172 @@
-"""browse pages (being written)."""
+"""The auditor's read-only pages of an engagement: the overview (scope, period, the Statement of Applicability in
+force), a requirement, a control with its tasks and evidence in the period, an evidence file's download, and the
+areas the engagement includes. Every read goes through the reach rule for `pv.viewer`, so the compliance team's
+preview shows exactly what the auditor sees; what an auditor saw is written to their log in words."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from controls.models import Control, Requirement
+from evidence.models import EvidenceItem
+from isms.foundation import reach
+
+from .. import selectors
+from ..models import Area
+from .common import PortalView, portal_page
+
+REGISTER_AREAS = ("incidents", "changes", "suppliers", "objectives")
+
+
+def _render(request: HttpRequest, pv: PortalView, template: str, **extra) -> HttpResponse:
+    return render(request, template, pv.context(scope=pv.scope, **extra))
+
+
+def _require_area(pv: PortalView, *areas: str) -> None:
+    """An area the engagement does not include does not exist for its auditors."""
+    if not pv.scope.areas & set(areas):
+        raise Http404("This engagement does not include that part of the ISMS.")
+
+
+@never_cache
+@portal_page
+def engagement(request, pv: PortalView):
+    data = selectors.overview(pv.viewer, pv.scope, timezone.localdate())
+    request.auditor_log = f"Overview of {pv.engagement.title}"
+    return _render(request, pv, "portal/browse_engagement.html", **data)
+
+
+@never_cache
+@portal_page
+def requirement(request, pv: PortalView, pk: int):
+    found = reach.get_or_404(pv.viewer, Requirement.objects.select_related("framework"), pk=pk)
+    data = selectors.requirement_page(pv.viewer, pv.scope, found, timezone.localdate())
+    request.auditor_log = f"Requirement {found.identifier} {found.title} ({found.framework.name})"
+    return _render(request, pv, "portal/browse_requirement.html", **data)
+
+
+@never_cache
+@portal_page
+def control(request, pv: PortalView, pk: int):
+    found = reach.get_or_404(pv.viewer, Control.objects.select_related("owner", "department"), pk=pk)
+    data = selectors.control_page(pv.viewer, pv.scope, found, timezone.localdate())
+    request.auditor_log = f"Control {found.reference} {found.name}"
+    return _render(request, pv, "portal/browse_control.html", **data)
+
+
+@never_cache  # evidence: no copy in a browser's or proxy's cache
+@portal_page
+def evidence_download(request, pv: PortalView, pk: int):
+    """The file as an attachment, never inline: uploaded HTML must not run in our origin."""
+    item = reach.get_or_404(pv.viewer, EvidenceItem, pk=pk, type=EvidenceItem.Type.FILE, deleted_at=None)
+    try:
+        handle = item.file.open("rb")
+    except (FileNotFoundError, ValueError):  # ValueError: no file recorded on the row
+        raise Http404("The stored file is missing.") from None
+    response = FileResponse(handle, as_attachment=True, filename=item.original_name or f"evidence-{item.pk}")
+    response["Content-Type"] = "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    request.auditor_log = f"Downloaded {item.title} ({item.sha256[:12]})"
+    return response
+
+
+# --- the areas -----------------------------------------------------------------------------------------------------
+
+
+@never_cache
+@portal_page
+def risks(request, pv: PortalView):
+    _require_area(pv, Area.RISKS)
+    data = selectors.risks(pv.viewer)
+    request.auditor_log = f"Risk register ({len(data['risks'])} risks) and treatment plan"
+    return _render(request, pv, "portal/browse_risks.html", today=timezone.localdate(), **data)
+
+
+@never_cache
+@portal_page
+def internal_audits(request, pv: PortalView):
+    _require_area(pv, Area.INTERNAL_AUDITS)
+    request.auditor_log = "Internal audits in the period"
+    audits = selectors.internal_audits(pv.viewer)
+    return _render(request, pv, "portal/browse_internal_audits.html", audits=audits)
+
+
+@never_cache
+@portal_page
+def internal_audit(request, pv: PortalView, pk: int):
+    _require_area(pv, Area.INTERNAL_AUDITS)
+    data = selectors.internal_audit(pv.viewer, pk)
+    request.auditor_log = f"Internal audit {data['audit'].reference} {data['audit'].title}"
+    return _render(request, pv, "portal/browse_internal_audit.html", **data)
+
+
+@never_cache
+@portal_page
+def nonconformities(request, pv: PortalView):
+    _require_area(pv, Area.NONCONFORMITIES)
+    request.auditor_log = "Nonconformities open in the period"
+    ncs = selectors.nonconformities(pv.viewer)
+    return _render(request, pv, "portal/browse_nonconformities.html", ncs=ncs)
+
+
+@never_cache
+@portal_page
+def nonconformity(request, pv: PortalView, pk: int):
+    _require_area(pv, Area.NONCONFORMITIES)
+    data = selectors.nonconformity(pv.viewer, pk)
+    request.auditor_log = f"Nonconformity {data['nc'].reference} {data['nc'].title}"
+    return _render(
+        request,
+        pv,
+        "portal/browse_nonconformity.html",
+        today=timezone.localdate(),
+        **data,
+    )
+
+
+@never_cache
+@portal_page
+def management_reviews(request, pv: PortalView):
+    _require_area(pv, Area.MANAGEMENT_REVIEWS)
+    request.auditor_log = "Management reviews in the period"
+    reviews = selectors.management_reviews(pv.viewer)
+    return _render(request, pv, "portal/browse_management_reviews.html", reviews=reviews)
+
+
+@never_cache
+@portal_page
+def management_review(request, pv: PortalView, pk: int):
+    _require_area(pv, Area.MANAGEMENT_REVIEWS)
+    data = selectors.management_review(pv.viewer, pk)
+    request.auditor_log = f"Management review {data['review'].reference}"
+    return _render(request, pv, "portal/browse_management_review.html", **data)
+
+
+@never_cache
+@portal_page
+def registers(request, pv: PortalView):
+    _require_area(pv, *REGISTER_AREAS)
+    data = selectors.registers(pv.viewer, pv.scope.areas)
+    shown = ", ".join(name for name in REGISTER_AREAS if data[name] is not None)
+    request.auditor_log = f"Registers: {shown}"
+    return _render(request, pv, "portal/browse_registers.html", **data)
+
+
+urlpatterns = [
+    path("<int:engagement>/", engagement, name="engagement"),
+    path("<int:engagement>/requirements/<int:pk>/", requirement, name="requirement"),
+    path("<int:engagement>/controls/<int:pk>/", control, name="control"),
+    path("<int:engagement>/evidence/<int:pk>/download/", evidence_download, name="evidence_download"),
+    path("<int:engagement>/risks/", risks, name="risks"),
+    path("<int:engagement>/internal-audits/", internal_audits, name="internal_audits"),
+    path("<int:engagement>/internal-audits/<int:pk>/", internal_audit, name="internal_audit"),
+    path("<int:engagement>/nonconformities/", nonconformities, name="nonconformities"),
+    path("<int:engagement>/nonconformities/<int:pk>/", nonconformity, name="nonconformity"),
+    path("<int:engagement>/management-reviews/", management_reviews, name="management_reviews"),
+    path("<int:engagement>/management-reviews/<int:pk>/", management_review, name="management_review"),
+    path("<int:engagement>/registers/", registers, name="registers"),
+]

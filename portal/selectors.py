@@ -1,0 +1,364 @@
+"""What the auditor's read-only pages show, read only through the reach rule for the page's viewer (the auditor,
+or the compliance team's preview of them), so both see the same rows. Each builder is a constant number of
+queries whatever the rows (tests/portal/test_browse.py counts them)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q
+
+from controls.models import Control, Framework, Requirement, SoAVersion
+from evidence import coverage
+from evidence.models import EvidenceItem
+from isms.foundation import reach
+
+from .scope import Scope
+
+
+def period_of(scope: Scope) -> coverage.Period:
+    """The engagement's period under audit as the coverage strips' period."""
+    return coverage.Period(scope.period_start, scope.period_end, "the period under audit")
+
+
+def mark_outside(items, scope: Scope) -> list[EvidenceItem]:
+    """Flag each item whose effective date falls outside the period under audit (shown with a badge, not hidden)."""
+    items = list(items)
+    for item in items:
+        item.outside_period = not (scope.period_start <= item.effective_date <= scope.period_end)
+    return items
+
+
+def evidence_of(viewer, **filters):
+    """Live evidence within the viewer's reach, newest first, with who submitted it."""
+    return (
+        reach.visible(viewer, EvidenceItem)
+        .live()
+        .filter(**filters)
+        .select_related("submitted_by")
+        .order_by("-effective_date", "-pk")
+    )
+
+
+# --- the Statement of Applicability in force ------------------------------------------------------------------
+
+
+@dataclass
+class SoAInForce:
+    version: SoAVersion
+    after_period: bool  # no version was approved by the period's end: the first approved after it
+
+    @property
+    def lines(self) -> dict[str, dict]:
+        return {line["identifier"]: line for line in self.version.entries}
+
+
+def soa_in_force(viewer, frameworks: list[Framework], period_end: datetime.date) -> dict[int, SoAInForce]:
+    """Per framework with an SoA: the latest version approved on or before the period's end, else the first one
+    approved after it. Two queries whatever the number of versions."""
+    candidates = list(
+        reach.visible(viewer, SoAVersion)
+        .filter(framework__in=[f.pk for f in frameworks if f.has_soa])
+        .defer("entries")
+        .order_by("framework_id", "approved_at")
+        .values_list("pk", "framework_id", "approved_at")
+    )
+    chosen: dict[int, tuple[int, bool]] = {}
+    for pk, framework_id, approved_at in candidates:
+        approved_on = approved_at.date() if approved_at else None
+        if approved_on is not None and approved_on <= period_end:
+            chosen[framework_id] = (pk, False)  # later ones replace earlier ones
+        elif framework_id not in chosen:
+            chosen[framework_id] = (pk, True)  # the first after the period, if none before
+    versions = SoAVersion.objects.select_related("approved_by").in_bulk([pk for pk, _ in chosen.values()])
+    return {fid: SoAInForce(versions[pk], after) for fid, (pk, after) in chosen.items() if pk in versions}
+
+
+# --- coverage across the requirements ---------------------------------------------------------------------------
+
+_RUN = re.compile(r"M(\d+) 0h(\d+)")
+
+
+def _masks(paths: list[tuple[str, str]]) -> dict[str, int]:
+    """The columns of each kind on a compact strip, read back from its paths (`coverage._paths` writes one
+    rectangle "M<first> 0h<width>v1h-<width>z" per run of columns)."""
+    masks: dict[str, int] = {}
+    for kind, d in paths:
+        bits = 0
+        for first, width in _RUN.findall(d):
+            bits |= ((1 << int(width)) - 1) << int(first)
+        masks[kind] = bits
+    return masks
+
+
+@dataclass
+class RequirementLine:
+    """A requirement in scope on the overview: its SoA line (when the framework has one), its controls in scope
+    and their coverage over the period as one compact strip."""
+
+    requirement: Requirement
+    soa: dict | None = None
+    controls: list[Control] = field(default_factory=list)
+    summary: coverage.Summary = field(default_factory=coverage.Summary)
+    paths: list[tuple[str, str]] = field(default_factory=list)
+
+
+def requirement_lines(
+    viewer, requirements: list[Requirement], controls: list[Control], period: coverage.Period, today: datetime.date
+) -> tuple[dict[int, RequirementLine], coverage.RequirementCoverage | None]:
+    """Each requirement with its controls in scope and their coverage merged: every control's compact strip and
+    counts come from one `coverage.requirement_coverage` over all the controls in scope (a constant number of
+    queries), then a requirement's strip shows, per column, the worst of its controls'."""
+    lines = {r.pk: RequirementLine(requirement=r) for r in requirements}
+    if not requirements:
+        return lines, None
+    by_pk = {c.pk: c for c in controls}
+    mapping = Control.requirements.through.objects.filter(
+        requirement_id__in=list(lines), control_id__in=list(by_pk)
+    ).values_list("requirement_id", "control_id")
+    of_requirement = defaultdict(list)
+    for requirement_id, control_id in mapping:
+        of_requirement[requirement_id].append(by_pk[control_id])
+    cov = coverage.requirement_coverage(
+        requirement=requirements[0], controls=controls, period=period, user=viewer, today=today
+    )
+    by_control = {line.control.pk: line for line in cov.by_control}
+    for pk, line in lines.items():
+        line.controls = sorted(of_requirement.get(pk, []), key=lambda c: c.reference)
+        merged = [0] * len(coverage.SEVERITY)
+        for control in line.controls:
+            control_line = by_control.get(control.pk)
+            if control_line is None:
+                continue
+            line.summary.merge(control_line.summary)
+            for kind, bits in _masks(control_line.paths).items():
+                merged[coverage.SEVERITY_RANK[kind]] |= bits
+        line.paths = coverage._paths(merged)
+    return lines, cov
+
+
+# --- the pages ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FrameworkSection:
+    framework: Framework
+    soa: SoAInForce | None
+    lines: list[RequirementLine]
+
+
+def overview(viewer, scope: Scope, today: datetime.date) -> dict:
+    """The engagement's overview: each framework in scope with its requirements (and SoA lines), their controls
+    and coverage in the period."""
+    frameworks = list(reach.visible(viewer, Framework).order_by("name"))
+    requirements = list(
+        reach.visible(viewer, Requirement)
+        .only("pk", "framework_id", "identifier", "title", "position")
+        .order_by("framework_id", "position", "pk")
+    )
+    controls = list(reach.visible(viewer, Control).only("pk", "reference", "name").order_by("reference"))
+    period = period_of(scope)
+    lines, cov = requirement_lines(viewer, requirements, controls, period, today)
+    soas = soa_in_force(viewer, frameworks, scope.period_end)
+    sections = []
+    for framework in frameworks:
+        soa = soas.get(framework.pk)
+        soa_lines = soa.lines if soa else {}
+        own = [lines[r.pk] for r in requirements if r.framework_id == framework.pk]
+        for line in own:
+            line.soa = soa_lines.get(line.requirement.identifier)
+        sections.append(FrameworkSection(framework=framework, soa=soa, lines=own))
+    return {
+        "sections": sections,
+        "period": period,
+        "coverage": cov,
+        "control_count": len(controls),
+        "requirement_count": len(requirements),
+    }
+
+
+def requirement_page(viewer, scope: Scope, requirement: Requirement, today: datetime.date) -> dict:
+    """A requirement: its SoA line in force, its controls in scope with their coverage, the evidence filed on it."""
+    period = period_of(scope)
+    controls = list(
+        reach.visible(viewer, Control)
+        .filter(requirements=requirement)
+        .select_related("owner", "department")
+        .order_by("reference")
+    )
+    soa = soa_in_force(viewer, [requirement.framework], scope.period_end).get(requirement.framework_id)
+    cov = None
+    if controls:
+        cov = coverage.requirement_coverage(
+            requirement=requirement, controls=controls, period=period, user=viewer, today=today
+        )
+    return {
+        "requirement": requirement,
+        "soa": soa,
+        "soa_line": soa.lines.get(requirement.identifier) if soa else None,
+        "controls": controls,
+        "lines": cov.by_control if cov else [],
+        "coverage": cov,
+        "period": period,
+        "evidence": mark_outside(evidence_of(viewer, requirement=requirement), scope),
+    }
+
+
+def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -> dict:
+    """A control: its activities and their tasks due in the period with each task's evidence, the evidence filed
+    on the control itself, and its coverage strip for the period."""
+    period = period_of(scope)
+    cov = coverage.control_coverage(control=control, period=period, user=viewer, today=today)
+    marks = [m for strip in cov.strips for m in strip.marks]
+    task_ids = [m.occurrence.pk for m in marks]
+    items = defaultdict(list)
+    for item in mark_outside(evidence_of(viewer, occurrence__in=task_ids), scope):
+        items[item.occurrence_id].append(item)
+    for m in marks:
+        m.can_open = False  # the task pages are the staff's; the auditor reads the task here
+        m.items = items.get(m.occurrence.pk, [])
+    direct = evidence_of(viewer, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
+    requirements = list(
+        reach.visible(viewer, Requirement)
+        .filter(controls=control)
+        .select_related("framework")
+        .order_by("framework__name", "position")
+    )
+    return {
+        "control": control,
+        "coverage": cov,
+        "period": period,
+        "requirements": requirements,
+        "direct": mark_outside(direct, scope),
+    }
+
+
+# --- the areas -----------------------------------------------------------------------------------------------------
+
+
+def risks(viewer) -> dict:
+    from risks.models import PlanVersion, Risk, TreatmentAction
+
+    register = list(
+        reach.visible(viewer, Risk)
+        .select_related("owner", "matrix", "department")
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=reach.visible(viewer, TreatmentAction).select_related("owner").order_by("due_date", "pk"),
+            )
+        )
+        .order_by("number")
+    )
+    plans = list(
+        reach.visible(viewer, PlanVersion)
+        .filter(approved_at__isnull=False)
+        .select_related("created_by")
+        .prefetch_related("signoffs")
+        .order_by("-number")
+    )
+    for risk in register:  # the level's name beside each score (the staff pages colour it; the words suffice here)
+        risk.inherent_level = (risk.matrix.band(risk.inherent_score) or {}).get("label", "")
+        risk.residual_level = (risk.matrix.band(risk.residual_score) or {}).get("label", "")
+    return {"risks": register, "plans": plans}
+
+
+def internal_audits(viewer):
+    from audits.models import Audit
+
+    return reach.visible(viewer, Audit).select_related("lead_auditor", "signed_off_by").order_by("-planned_on", "-pk")
+
+
+def internal_audit(viewer, pk: int) -> dict:
+    from audits.models import Audit, ChecklistRow
+
+    audit = reach.get_or_404(viewer, Audit.objects.select_related("lead_auditor", "signed_off_by"), pk=pk)
+    rows = (
+        reach.visible(viewer, ChecklistRow)
+        .filter(audit=audit)
+        .select_related("requirement__framework")
+        .prefetch_related(Prefetch("evidence", queryset=evidence_of(viewer)))
+        .order_by("position", "pk")
+    )
+    return {
+        "audit": audit,
+        "rows": rows,
+        "findings": audit.findings.select_related("requirement").order_by("pk"),  # part of the audit reached
+    }
+
+
+def nonconformities(viewer):
+    from audits.models import Nonconformity
+
+    return reach.visible(viewer, Nonconformity).select_related("owner", "department").order_by("-raised_on", "-pk")
+
+
+def nonconformity(viewer, pk: int) -> dict:
+    from audits.models import CorrectiveAction, EffectivenessCheck, Nonconformity
+
+    nc = reach.get_or_404(
+        viewer,
+        Nonconformity.objects.select_related("owner", "department", "raised_by", "checker", "audit", "control"),
+        pk=pk,
+    )
+    actions = (
+        reach.visible(viewer, CorrectiveAction)
+        .filter(nonconformity=nc)
+        .select_related("owner", "done_by")
+        .prefetch_related(Prefetch("evidence", queryset=evidence_of(viewer)))
+        .order_by("round", "due_on", "pk")
+    )
+    checks = (
+        reach.visible(viewer, EffectivenessCheck)
+        .filter(nonconformity=nc)
+        .select_related("checker", "checked_by")
+        .order_by("round", "pk")
+    )
+    return {
+        "nc": nc,
+        "actions": actions,
+        "checks": checks,
+        "requirements": reach.visible(viewer, Requirement).filter(nonconformities=nc).order_by("identifier"),
+    }
+
+
+def management_reviews(viewer):
+    from audits.models import ManagementReview
+
+    return reach.visible(viewer, ManagementReview).select_related("chair", "approved_by").order_by("-planned_on")
+
+
+def management_review(viewer, pk: int) -> dict:
+    from audits.models import ManagementReview, ReviewAction
+
+    review = reach.get_or_404(viewer, ManagementReview.objects.select_related("chair", "approved_by"), pk=pk)
+    return {
+        "review": review,
+        "pack": review.frozen_pack if review.is_frozen else None,
+        "attendees": list(review.attendees.order_by("last_name", "first_name")),
+        "decisions": review.decisions.order_by("recorded_at", "pk"),  # the minutes of the review reached
+        "actions": reach.visible(viewer, ReviewAction).filter(review=review).select_related("owner").order_by("due_on"),
+    }
+
+
+def registers(viewer, areas: frozenset[str]) -> dict:
+    """The event registers the engagement includes (each None when it does not)."""
+    from events.models import Change, Incident, Objective, Supplier
+
+    return {
+        "incidents": reach.visible(viewer, Incident).select_related("severity", "owner").order_by("-detected_on")
+        if "incidents" in areas
+        else None,
+        "changes": reach.visible(viewer, Change).select_related("owner").order_by("-planned_on")
+        if "changes" in areas
+        else None,
+        "suppliers": reach.visible(viewer, Supplier).select_related("owner").order_by("name")
+        if "suppliers" in areas
+        else None,
+        "objectives": reach.visible(viewer, Objective).select_related("owner").order_by("due_on")
+        if "objectives" in areas
+        else None,
+    }
