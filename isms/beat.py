@@ -48,4 +48,10 @@ BEAT_SCHEDULE: dict = {
         "task": "maintenance.weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
+    # Evidence packs whose worker died mid-build (building longer than the build task's time limit) or whose
+    # message was lost (queued for 10 minutes) are queued again; a build claims its pack, so one runs.
+    "requeue-evidence-packs": {
+        "task": "portal.requeue_evidence_packs",
+        "schedule": crontab(minute="*/10"),
+    },
 }

@@ -425,6 +425,12 @@ EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 100)  # largest evide
 # Stored files re-hashed a night by the storage check (evidence_storage_verify); all are checked in turn.
 EVIDENCE_VERIFY_MAX_FILES = env_int("EVIDENCE_VERIFY_MAX_FILES", 500)
 
+# Evidence packs (portal/packs.py): where the built ZIPs are kept, and the Ed25519 key that signs them
+# (portal/signing.py). With no key file given, one is made on first use under EVIDENCE_PACK_KEY_DIR (0600).
+EVIDENCE_PACKS_DIR = Path(env_str("EVIDENCE_PACKS_DIR") or MEDIA_ROOT / "packs")
+EVIDENCE_PACK_KEY_FILE = env_str("EVIDENCE_PACK_KEY_FILE")
+EVIDENCE_PACK_KEY_DIR = Path(env_str("EVIDENCE_PACK_KEY_DIR") or DATA_DIR / "keys")
+
 # The evidence API (evidence/api/, docs/api.md): bearer tokens only, JSON only. Browser sessions are not
 # accepted, so the API needs no CSRF token; the schema and its docs page are public (they hold no data).
 REST_FRAMEWORK = {
