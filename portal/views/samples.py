@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from audits.models import CorrectiveAction
 from isms.foundation import reach
 from isms.foundation.exports import csv_response
 from isms.foundation.forms import service_errors
@@ -73,52 +74,46 @@ def sample_list(request, pv: PortalView):
     )
 
 
-def _link(engagement_id: int, name: str, pk, anchor: str = "") -> str:
-    """The portal page of a record, where one exists (the browsing pages come with their own URLs)."""
+def _link(name: str, anchor: str = "", **kwargs) -> str:
+    """The portal page of a record, where one exists (reversed with care: a page may not be served)."""
     try:
-        return reverse(name, kwargs={"engagement": engagement_id, "pk": pk}) + anchor
+        return reverse(name, kwargs=kwargs) + anchor
     except NoReverseMatch:
         return ""
 
 
 def _record_links(sample: Sample, items: list[SampleItem]) -> dict[int, str]:
-    """{sample item id: link to its record's portal page}, a query at most whatever the number of items."""
+    """{sample item id: link to its record's place in the portal}, a query at most whatever the number of items.
+    Activities open on their control's page at the task; registers without a page of their own open on their
+    list."""
     e = sample.engagement_id
     ids = [i.item_id for i in items]
     pop = sample.population
     if pop in (SamplePopulation.CONTROL_ACTIVITIES, SamplePopulation.REQUIREMENT_ACTIVITIES):
         control_of = dict(Occurrence.objects.filter(pk__in=ids).values_list("pk", "schedule__subject_id"))
         return {
-            i.pk: _link(e, "portal:control", control_of[i.item_id], f"#occurrence-{i.item_id}")
+            i.pk: _link("portal:control", f"#occurrence-{i.item_id}", engagement=e, pk=control_of[i.item_id])
             for i in items
             if control_of.get(i.item_id)
         }
     if pop == SamplePopulation.EVIDENCE:
-        return {i.pk: _link(e, "portal:control", sample.control_id, f"#evidence-{i.item_id}") for i in items}
+        url = _link("portal:control", engagement=e, pk=sample.control_id)
+        return {i.pk: f"{url}#evidence-{i.item_id}" if url else "" for i in items}
+    if pop == SamplePopulation.NONCONFORMITIES:
+        return {i.pk: _link("portal:nonconformity", engagement=e, pk=i.item_id) for i in items}
     if pop == SamplePopulation.CORRECTIVE_ACTIONS:
-        from audits.models import CorrectiveAction
-
         nc_of = dict(CorrectiveAction.objects.filter(pk__in=ids).values_list("pk", "nonconformity_id"))
         return {
-            i.pk: _link(e, "portal:nonconformity", nc_of[i.item_id], f"#action-{i.item_id}")
+            i.pk: _link("portal:nonconformity", f"#action-{i.item_id}", engagement=e, pk=nc_of[i.item_id])
             for i in items
             if i.item_id in nc_of
         }
-    if pop == SamplePopulation.RISK_ASSESSMENTS:
-        from risks.models import Assessment
-
-        risk_of = dict(Assessment.objects.filter(pk__in=ids).values_list("pk", "risk_id"))
-        return {
-            i.pk: _link(e, "portal:risk", risk_of[i.item_id], f"#assessment-{i.item_id}")
-            for i in items
-            if i.item_id in risk_of
-        }
-    name = {
-        SamplePopulation.INCIDENTS: "portal:incident",
-        SamplePopulation.CHANGES: "portal:change",
-        SamplePopulation.NONCONFORMITIES: "portal:nonconformity",
-    }[pop]
-    return {i.pk: _link(e, name, i.item_id) for i in items}
+    url = {
+        SamplePopulation.INCIDENTS: _link("portal:registers", "#incidents", engagement=e),
+        SamplePopulation.CHANGES: _link("portal:registers", "#changes", engagement=e),
+        SamplePopulation.RISK_ASSESSMENTS: _link("portal:risks", engagement=e),
+    }.get(pop, "")
+    return {i.pk: url for i in items}
 
 
 def _add_choices(sample: Sample, viewer) -> list[tuple[int, str]]:

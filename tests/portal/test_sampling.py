@@ -141,7 +141,7 @@ def test_a_requirement_draws_from_the_activities_of_its_controls_in_scope(world,
     assert sample.control is None and sample.requirement == make_requirement()
 
 
-def test_registers_draw_what_the_engagement_covers_in_the_period(world, compliance, owner):
+def test_registers_draw_what_the_engagement_covers_in_the_period(world, client_as, compliance, owner):
     from events import services
 
     severity = services.severity_scale_ensure()[1]
@@ -154,6 +154,9 @@ def test_registers_draw_what_the_engagement_covers_in_the_period(world, complian
     sample = _draw(world, compliance, population=SamplePopulation.INCIDENTS, control=None)
     assert sample.population_size == 1
     assert [i.label for i in sample.items.all()] == ["INC-001 Phishing mail"]
+    page = client_as(compliance).get(_sample_url(world, sample)).content.decode()
+    registers = reverse("portal:registers", kwargs={"engagement": world["engagement"].pk})
+    assert f'<a href="{registers}#incidents">INC-001 Phishing mail</a>' in page
     # Without the area the population is refused, with words saying why.
     world["engagement"].areas = [a for a in Area.values if a != Area.INCIDENTS]
     world["engagement"].save()
