@@ -120,7 +120,7 @@ class EngagementForm(forms.Form):
     )
 
     def __init__(self, *args, engagement: Engagement | None = None, **kwargs):
-        if engagement is not None and not args and "initial" not in kwargs:
+        if engagement is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_of(engagement)
         super().__init__(*args, **kwargs)
         self.fields["audit"].queryset = Audit.objects.exclude(kind=AuditKind.INTERNAL).order_by("-planned_on")
