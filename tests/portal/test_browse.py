@@ -35,7 +35,10 @@ def at(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 30)))
 
 
-def monthly(owner, control, start=D(2024, 9, 10)):
+FIRST_DUE = D(2024, 9, 10)
+
+
+def monthly(owner, control, start=FIRST_DUE):
     schedule = make_schedule(owner=owner, title="Monthly access review", start_date=start, subject=control, today=start)
     schedule_materialise(schedule=schedule, today=TODAY, since=start)
     return schedule
