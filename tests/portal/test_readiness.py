@@ -298,3 +298,23 @@ def test_constant_queries_for_few_and_many_rows(client, org, compliance, owner):
     _grow(2, 30, owner, compliance)
     many = [_queries(client, url) for url in urls]
     assert few == many
+
+
+def test_pages_with_content_are_valid_html(client, org, compliance, owner, viewer):
+    """The matrix checks the pages on empty data; here with every section filled, as the team and leadership."""
+    from tests import htmlcheck
+    from tests.conftest import skip_or_fail
+
+    if not htmlcheck.VNU_JAR.exists() or not htmlcheck.java():
+        skip_or_fail("the HTML checker (vnu.jar, Java 17) is not installed: run `make test` once")
+    late = _risk(compliance, owner, "Late review")
+    Risk.objects.filter(pk=late.pk).update(next_review_on=TODAY - datetime.timedelta(days=5))
+    nc_raise(by=compliance, source="self", title="Open NC", description="Found", owner=owner, severity=Severity.MAJOR)
+    pages = []
+    for user in (compliance, viewer):
+        client.force_login(user)
+        for url in (reverse("portal:readiness"), reverse("portal:readiness_department", args=[owner.department.pk])):
+            response = client.get(url)
+            pages.append(htmlcheck.Page(f"readiness-{user.username}-{url}", url, response.content))
+    errors = htmlcheck.validate(pages)
+    assert not errors, "\n".join(errors)
