@@ -39,7 +39,7 @@ from isms.foundation import reach
 from isms.maintenance.models import Occurrence
 from risks.models import Assessment
 
-from .models import Area, Engagement, Sample, SampleItem, SamplePopulation
+from .models import Area, Engagement, EngagementStatus, Sample, SampleItem, SamplePopulation
 from .scope import AuditorPreview, Scope, scope_of, scopes
 
 #: The size table (see the module docstring): (largest population of the line or None, words). Shown on the page.
@@ -221,6 +221,22 @@ def title_of(population: str, control: Control | None, requirement: Requirement 
     return SamplePopulation(population).label
 
 
+def _still_open(engagement: Engagement) -> None:
+    """Samples are kept as they were once the auditors' access has ended (ended early, or the window closed)."""
+    if engagement.status in (EngagementStatus.ENDED, EngagementStatus.EXPIRED):
+        raise ValidationError(
+            "The auditors' access to this engagement has ended: its samples are kept as they were. Open a new "
+            "engagement to sample again."
+        )
+
+
+def may_change(user, engagement: Engagement) -> bool:
+    """Whether the page offers `user` to draw, add and remove (the services decide; this only hides the forms)."""
+    return engagement.status not in (EngagementStatus.ENDED, EngagementStatus.EXPIRED) and reach.may(
+        user, "sample", engagement
+    )
+
+
 def _viewer_for(by, engagement: Engagement):
     """Whose eyes the population is seen through: the auditor themselves, or the team's preview of them."""
     return by if reach.is_auditor(by) else AuditorPreview(engagement, by=by)
@@ -241,6 +257,7 @@ def sample_draw(
     """Draw a sample of `population` (for `control` or `requirement` where it needs one) in the engagement's
     period, as `viewer` sees it, by the size table, with a stored seed (a new random one unless given)."""
     reach.check(by, "sample", engagement)
+    _still_open(engagement)
     if population not in (SamplePopulation.CONTROL_ACTIVITIES, SamplePopulation.EVIDENCE):
         control = None
     if population != SamplePopulation.REQUIREMENT_ACTIVITIES:
@@ -305,6 +322,7 @@ def addable(sample: Sample, viewer=None) -> QuerySet:
 def sample_item_add(*, by, sample: Sample, item: models.Model | None, reason: str, viewer=None) -> SampleItem:
     """Add a record of the sample's population by hand, saying why."""
     reach.check(by, "sample", sample.engagement)
+    _still_open(sample.engagement)
     errors = {}
     reason = (reason or "").strip()
     if not reason:
@@ -338,6 +356,7 @@ def sample_item_add(*, by, sample: Sample, item: models.Model | None, reason: st
 def sample_item_remove(*, by, item: SampleItem) -> None:
     """Remove an item that was added by hand (the drawn items are what the seed gives: they stay)."""
     reach.check(by, "sample", item.sample.engagement)
+    _still_open(item.sample.engagement)
     if not item.added_by_hand:
         raise ValidationError(
             "Only records added by hand can be removed: the drawn ones are what the stored seed gives, so anyone "

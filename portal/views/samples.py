@@ -69,7 +69,7 @@ def sample_list(request, pv: PortalView):
             samples=samples,
             form=form,
             size_table=sampling.SIZE_TABLE,
-            may_sample=reach.may(request.user, "sample", pv.engagement),
+            may_sample=sampling.may_change(request.user, pv.engagement),
         ),
     )
 
@@ -165,7 +165,7 @@ def sample_detail(request, pv: PortalView, pk: int):
             matches=sampling.still_matches(sample),
             size_table=sampling.SIZE_TABLE,
             period_words=sampling.PERIOD_WORDS.get(sample.population, ""),
-            may_sample=reach.may(request.user, "sample", pv.engagement),
+            may_sample=sampling.may_change(request.user, pv.engagement),
         ),
     )
 

@@ -363,3 +363,61 @@ def test_the_pages_ask_a_constant_number_of_queries(world, client, request, comp
         _draw(world, compliance, seed=seed)
     many = (_queries(client, url), _queries(client, list_url))
     assert few == many
+
+
+def test_a_controls_evidence_dated_in_the_period(world, compliance):
+    from evidence.services import evidence_add_note
+
+    today = world["today"]
+    for days, note in ((10, "Reviewed in March"), (400, "Reviewed long ago")):
+        evidence_add_note(
+            note=note, by=compliance, source="web", control=world["control"],
+            effective_date=today - datetime.timedelta(days=days),
+        )  # fmt: skip
+    evidence_add_note(note="Other control", by=compliance, source="web", control=world["outside"])
+    sample = _draw(world, compliance, population=SamplePopulation.EVIDENCE)
+    assert sample.population_size == 1 and sample.title == "Evidence of AC-01 Access review"
+    assert [i.label for i in sample.items.all()] == ["AC-01 Reviewed in March, dated 28 Feb 2026"]
+
+
+def test_nonconformities_raised_and_corrective_actions_due_in_the_period(world, compliance, owner):
+    from audits import services
+    from audits.models import Source
+
+    today = world["today"]
+    made = [
+        services.nc_raise(
+            by=compliance,
+            source=Source.SELF,
+            title=title,
+            description="x",
+            owner=owner,
+            raised_on=today - datetime.timedelta(days=days),
+        )  # fmt: skip
+        for days, title in ((20, "Leaver kept access"), (500, "Old finding"))
+    ]
+    for days, title in ((10, "Remove the account"), (90, "Automate leavers")):
+        services.action_add(
+            nc=made[0], by=compliance, title=title, owner=owner, due_on=today + datetime.timedelta(days=days)
+        )
+    ncs = _draw(world, compliance, population=SamplePopulation.NONCONFORMITIES)
+    assert [i.label for i in ncs.items.all()] == [f"{made[0].reference} Leaver kept access"]
+    actions = _draw(world, compliance, population=SamplePopulation.CORRECTIVE_ACTIONS)
+    assert [i.label for i in actions.items.all()] == [f"{made[0].reference} Remove the account, due 20 Mar 2026"]
+
+
+def test_nothing_is_drawn_or_changed_once_the_engagement_has_ended(world, compliance):
+    from portal.services import engagement_end
+
+    sample = _draw(world, compliance, seed=2)
+    extra = _in_period(world).exclude(pk__in=sampling.drawn_ids(sample)).first()
+    added = sampling.sample_item_add(by=compliance, sample=sample, item=extra, reason="Odd")
+    engagement_end(engagement=world["engagement"], by=compliance, reason="Audit finished")
+    sample.engagement.refresh_from_db()
+    for attempt in (
+        lambda: _draw(world, compliance),
+        lambda: sampling.sample_item_remove(by=compliance, item=SampleItem.objects.get(pk=added.pk)),
+    ):
+        with pytest.raises(ValidationError, match="access to this engagement has ended"):
+            attempt()
+    assert Sample.objects.count() == 1 and sample.items.count() == sample.sample_size + 1
