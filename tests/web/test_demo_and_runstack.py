@@ -14,6 +14,7 @@ from isms.foundation.roles import Role
 from isms.maintenance.models import Occurrence, Schedule
 from isms.organisation.models import Certificate, CycleAudit, Organisation
 from isms.web.demo import demo_load
+from portal.models import Engagement
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,9 +40,15 @@ def test_demo_load_twice_gives_one_of_everything():
     # 11 activities, the leaver's task, 3 certification audits; 24 risk reviews, 10 treatment actions, 3 renewals;
     # events: 8 supplier reviews, 6 reviews of 2 changes, 7 contract ends, 6 certificate expiries, 4 progress updates;
     # audits: 38 audits (a year of monthly internal audits, the stage 2 audit and the cycle's slots to come), 5
-    # corrective actions, 3 effectiveness checks, 2 management reviews and 2 review actions
-    assert Schedule.objects.count() == 15 + 24 + 10 + 3 + 31 + 38 + 5 + 3 + 2 + 2
+    # corrective actions, 3 effectiveness checks, 2 management reviews and 2 review actions; the portal: 2 evidence
+    # requests of the auditor
+    assert Schedule.objects.count() == 15 + 24 + 10 + 3 + 31 + 38 + 5 + 3 + 2 + 2 + 2
     assert Occurrence.objects.filter(events__isnull=False).distinct().count() == first_history
+    # The demo auditor lands in an open engagement with a sample and two evidence requests, one answered.
+    engagement = Engagement.objects.get(auditors__username="auditor")
+    assert engagement.status == "open"
+    assert engagement.samples.count() == 1 and engagement.samples.get().items.count() >= 5
+    assert sorted(engagement.requests.values_list("state", flat=True)) == ["answered", "open"]
 
 
 def test_runstack_refuses_when_another_is_running(tmp_path):
