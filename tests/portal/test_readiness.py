@@ -318,3 +318,10 @@ def test_pages_with_content_are_valid_html(client, org, compliance, owner, viewe
             pages.append(htmlcheck.Page(f"readiness-{user.username}-{url}", url, response.content))
     errors = htmlcheck.validate(pages)
     assert not errors, "\n".join(errors)
+
+
+def test_dashboard_links_to_readiness_for_its_readers_only(client, clock, compliance, viewer, owner):
+    url = reverse("portal:readiness")
+    for user, shown in ((compliance, True), (viewer, True), (owner, False)):
+        client.force_login(user)
+        assert (url in client.get(reverse("dashboard")).content.decode()) is shown, user.username
