@@ -99,6 +99,11 @@ def default_owner(*, engagement: Engagement, by, control: Control | None, sample
     return next((p for p in candidates if p is not None and reach.may_own_work(p)), None)
 
 
+def default_due(engagement: Engagement, today: datetime.date) -> datetime.date:
+    """Ten days from today, or the last day of the auditors' access if that comes first."""
+    return min(today + datetime.timedelta(days=DEFAULT_DAYS), max(engagement.access_ends_on, today))
+
+
 def _check_due(due_on: datetime.date | None, engagement: Engagement, today: datetime.date, errors: dict) -> None:
     if due_on is None:
         errors["due_on"] = "Give the date the answer is due."
@@ -176,13 +181,13 @@ def request_create(
     today: datetime.date | None = None,
 ) -> EvidenceRequest:
     """An auditor (or the compliance team) asks for evidence. It goes to `owner`, by default the control's owner
-    (see `default_owner`), due in ten days unless said otherwise, numbered within the engagement, and becomes a
-    task on the owner's calendar with reminders."""
+    (see `default_owner`), due in ten days unless said otherwise (or by the end of the auditors' access), numbered
+    within the engagement, and becomes a task on the owner's calendar with reminders."""
     today = today or timezone.localdate()
     reach.check(by, "request", engagement)
     engagement = Engagement.objects.select_for_update().get(pk=engagement.pk)  # the request number counter
     _check_open(engagement, today)
-    due_on = due_on or today + datetime.timedelta(days=DEFAULT_DAYS)
+    due_on = due_on or default_due(engagement, today)
     text = (text or "").strip()
     errors: dict = {}
     if not text:
@@ -281,7 +286,12 @@ def request_accept(*, by, request: EvidenceRequest, now: datetime.datetime | Non
 
 @transaction.atomic
 def request_ask_again(
-    *, by, request: EvidenceRequest, text: str, due_on: datetime.date | None, today: datetime.date | None = None
+    *,
+    by,
+    request: EvidenceRequest,
+    text: str,
+    due_on: datetime.date | None = None,
+    today: datetime.date | None = None,
 ) -> RequestRound:
     """The auditor is not satisfied with the answer and asks again (saying what is missing): a new round, a new
     task for the request's owner (or, if they can no longer be given work, the default owner)."""
@@ -298,6 +308,7 @@ def request_ask_again(
             }[req.state]
         )
     _check_open(req.engagement, today)
+    due_on = due_on or default_due(req.engagement, today)
     text = (text or "").strip()
     errors: dict = {}
     if not text:

@@ -80,7 +80,7 @@ class AskAgainForm(forms.Form):
         required=False,
         help_text="A new task goes to the person who answered, with these words.",
     )
-    due_on = BoundedDateField(label="Answer due by", required=False)
+    due_on = BoundedDateField(label="Answer due by", required=False, help_text="Ten days from today if left empty.")
 
 
 class WithdrawForm(forms.Form):

@@ -376,3 +376,33 @@ def test_the_list_asks_the_same_queries_for_few_and_many_requests(client, engage
     for n in range(6):
         services.request_create(by=engaged_auditor, engagement=engagement, text=f"More {n}", control=control)
     assert queries() == few
+
+
+def test_a_request_on_a_sampled_task_goes_to_its_controls_owner(clock, engagement, engaged_auditor, other_owner):
+    from portal.models import Sample, SampleItem
+    from tests.factories import make_schedule
+
+    theirs = make_control(other_owner, reference="HR-01", name="Screening", requirements=[make_requirement()])
+    task = make_schedule(other_owner, subject=theirs, title="Monthly screening check").occurrences.first()
+    sample = Sample.objects.create(
+        engagement=engagement,
+        population="control_activities",
+        control=theirs,
+        period_start=engagement.period_start,
+        period_end=engagement.period_end,
+        seed=1,
+        population_size=1,
+        sample_size=1,
+        size_rule="fewer than 5: all",
+        title="Screening checks",
+    )
+    item = SampleItem.objects.create(sample=sample, item=task, label="Screening check of March", position=1)
+    created = services.request_create(by=engaged_auditor, engagement=engagement, text="The checklist", sample_item=item)
+    assert created.owner == other_owner and created.control == theirs
+    assert "Sampled record: Screening check of March" in task_of(created.rounds.get()).schedule.description
+
+
+def test_asking_again_without_a_date_gives_ten_days(clock, req, owner, engaged_auditor):
+    answer(req, owner)
+    rnd = services.request_ask_again(by=engaged_auditor, request=req, text="Signed copy please")
+    assert rnd.number == 2 and rnd.due_on == clock.today + datetime.timedelta(days=10)
