@@ -323,6 +323,7 @@ def sample_item_add(*, by, sample: Sample, item: models.Model | None, reason: st
     """Add a record of the sample's population by hand, saying why."""
     reach.check(by, "sample", sample.engagement)
     _still_open(sample.engagement)
+    Sample.objects.select_for_update().filter(pk=sample.pk).first()  # one addition at a time: positions and "once"
     errors = {}
     reason = (reason or "").strip()
     if not reason:

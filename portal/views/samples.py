@@ -116,6 +116,9 @@ def _record_links(sample: Sample, items: list[SampleItem]) -> dict[int, str]:
     return {i.pk: url for i in items}
 
 
+SEARCH_FROM = 25  # from this many records not in the sample, a search box narrows the list to pick from
+
+
 def _add_choices(sample: Sample, viewer) -> list[tuple[int, str]]:
     try:
         ids = list(sampling.addable(sample, viewer).values_list("pk", flat=True))
@@ -132,7 +135,10 @@ def sample_detail(request, pv: PortalView, pk: int):
     sample = reach.get_or_404(
         pv.viewer, _samples(pv).select_related("drawn_by", "control", "requirement", "engagement"), pk=pk
     )
-    form = AddItemForm(request.POST or None, choices=_add_choices(sample, pv.viewer))
+    choices = _add_choices(sample, pv.viewer)
+    find = request.GET.get("q", "").strip()[:100] if request.method == "GET" else ""
+    shown = [c for c in choices if find.casefold() in c[1].casefold()] if find else choices
+    form = AddItemForm(request.POST or None, choices=shown)
     if request.method == "POST":
         _acting(request)
         request.auditor_log = f"Tried to add a record by hand to the sample “{sample.title}” (refused)"
@@ -160,6 +166,10 @@ def sample_detail(request, pv: PortalView, pk: int):
         "portal/sample.html",
         pv.context(
             sample=sample,
+            addable_count=len(choices),
+            find=find,
+            found_count=len(shown),
+            SEARCH_FROM=SEARCH_FROM,
             items=items,
             form=form,
             matches=sampling.still_matches(sample),

@@ -421,3 +421,17 @@ def test_nothing_is_drawn_or_changed_once_the_engagement_has_ended(world, compli
         with pytest.raises(ValidationError, match="access to this engagement has ended"):
             attempt()
     assert Sample.objects.count() == 1 and sample.items.count() == sample.sample_size + 1
+
+
+def test_a_search_box_narrows_the_records_to_add_by_hand(world, client_as, compliance, engaged_auditor):
+    sample = _draw(world, compliance, seed=5)
+    addable = list(_in_period(world).exclude(pk__in=sampling.drawn_ids(sample)).order_by("pk"))
+    assert len(addable) >= 25  # the search box is offered from 25 records on
+    label = sampling.labels(CONTROL_ACTIVITIES, [addable[0].pk])[addable[0].pk]
+    client = client_as(engaged_auditor)
+    page = client.get(_sample_url(world, sample), {"q": label.upper()}).content.decode()
+    assert 'data-testid="find-form"' in page and f'value="{addable[0].pk}"' in page
+    assert f'value="{addable[1].pk}"' not in page and f"1 of {len(addable)} records match" in page
+    # The search narrows what is shown, not what may be added.
+    response = client.post(_sample_url(world, sample) + "?q=nothing", {"item": addable[1].pk, "reason": "Spot check"})
+    assert response.status_code == 302 and sample.items.filter(item_id=addable[1].pk, added_by_hand=True).exists()

@@ -26,6 +26,7 @@ def test_the_sampling_pages_are_valid_html(world, client, compliance, engaged_au
             ("get", reverse("portal:samples", kwargs={"engagement": e}), {}),
             ("post", reverse("portal:samples", kwargs={"engagement": e}), {"population": "everything"}),
             ("get", reverse("portal:sample", kwargs={"engagement": e, "pk": sample.pk}), {}),
+            ("get", reverse("portal:sample", kwargs={"engagement": e, "pk": sample.pk}), {"q": "Mar 2026"}),
             ("post", reverse("portal:sample", kwargs={"engagement": e, "pk": sample.pk}), {"item": extra.pk}),
         ):
             response = getattr(client, method)(url, data)
