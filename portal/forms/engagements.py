@@ -81,6 +81,7 @@ class EngagementForm(forms.Form):
         queryset=Framework.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         help_text="The frameworks the audit covers.",
+        error_messages={"required": "Choose at least one framework the audit covers."},
     )
     requirements = forms.ModelMultipleChoiceField(
         queryset=Requirement.objects.none(),

@@ -120,7 +120,7 @@ def test_an_expired_invitation_from_an_engagement_is_refused(client, compliance,
         ({"access_ends_on": "2026-03-01"}, "access_ends_on", "Access ends before it starts"),
         ({"invite": "ana at cb"}, "invite", "Line 1: “ana at cb” is not an email address"),
         ({"invite": "a@cb.example\nA@cb.example"}, "invite", "on an earlier line already"),
-        ({"frameworks": []}, "frameworks", "This field is required"),
+        ({"frameworks": []}, "frameworks", "Choose at least one framework the audit covers"),
     ],
 )
 def test_bad_input_is_a_form_error_and_nothing_is_saved(client_as, compliance, clock, fields, field, words):
