@@ -264,3 +264,73 @@ def test_the_control_page_and_overview_take_constant_queries(client, audit, owne
     many = {"engagement": count("engagement"), "control": count("control", pk=audit["control"].pk)}
     many["requirement"] = count("requirement", pk=audit["requirement"].pk)
     assert many == few
+
+
+@pytest.fixture
+def areas(audit, owner, compliance):
+    """The engagement includes every area; a risk with a treatment action, a nonconformity raised in the period
+    with a corrective action, an internal audit and an incident in the period, and a nonconformity closed before
+    the period began."""
+    from audits.models import Nonconformity
+    from audits.services import action_add, audit_create, nc_raise
+    from events.services import incident_create, severity_scale_ensure
+    from portal.models import Area
+    from risks.services import action_save, risk_create
+
+    Engagement.objects.filter(pk=audit["engagement"].pk).update(areas=list(Area.values))
+    risk = risk_create(
+        by=compliance,
+        title="Laptop theft",
+        asset="Laptops",
+        threat="Theft",
+        vulnerability="No disk encryption",
+        owner=owner,
+        inherent_likelihood=3,
+        inherent_impact=4,
+        residual_likelihood=2,
+        residual_impact=4,
+        treatment="mitigate",
+    )
+    action_save(risk=risk, by=compliance, title="Encrypt every disk", owner=owner, due_date=TODAY)
+    nc = nc_raise(by=compliance, source="self", title="Reviews missed", description="Two missed.", owner=owner)
+    Nonconformity.objects.filter(pk=nc.pk).update(state="open", raised_on=D(2025, 8, 1))
+    action_add(nc=nc, by=compliance, title="Remind the owners", owner=owner, due_on=TODAY)
+    old = nc_raise(by=compliance, source="self", title="Old finding", description="Long ago.", owner=owner)
+    Nonconformity.objects.filter(pk=old.pk).update(raised_on=D(2024, 5, 1), closed_on=D(2024, 6, 1), state="closed")
+    internal = audit_create(
+        by=compliance,
+        kind="internal",
+        title="Internal audit of access control",
+        planned_on=D(2025, 9, 1),
+        lead_auditor=compliance,
+        scope=[audit["requirement"]],
+    )
+    incident_create(
+        by=owner,
+        owner=owner,
+        title="Lost laptop",
+        description="Left on a train",
+        occurred_on=D(2025, 5, 2),
+        detected_on=D(2025, 5, 2),
+        severity=severity_scale_ensure()[0],
+    )
+    return {"risk": risk, "nc": nc, "old": old, "audit": internal}
+
+
+def test_the_areas_show_their_records_of_the_period(client, audit, areas):
+    client.force_login(audit["erin"])
+    body = client.get(url("risks", audit)).content.decode()
+    assert "Laptop theft" in body and "Encrypt every disk" in body
+    body = client.get(url("nonconformities", audit)).content.decode()
+    assert "Reviews missed" in body and "Old finding" not in body  # closed before the period
+    body = client.get(url("nonconformity", audit, pk=areas["nc"].pk)).content.decode()
+    assert "Remind the owners" in body
+    assert client.get(url("nonconformity", audit, pk=areas["old"].pk)).status_code == 404
+    body = client.get(url("internal_audit", audit, pk=areas["audit"].pk)).content.decode()
+    assert "Internal audit of access control" in body
+    body = client.get(url("registers", audit)).content.decode()
+    assert "Lost laptop" in body
+    assert client.get(url("management_reviews", audit)).status_code == 200
+    nav = client.get(url("engagement", audit)).content.decode()
+    for name in ("risks", "internal_audits", "nonconformities", "management_reviews", "registers"):
+        assert url(name, audit) in nav
