@@ -171,7 +171,7 @@ def _detail_context(request, engagement: Engagement, end_form: EndForm | None = 
         "requirements": requirements,
         "controls": controls,
         "auditors": _auditors(engagement),
-        "requests_by_state": [(label, by_state.get(value, 0)) for value, label in RequestState.choices],
+        "requests_by_state": [(value, label, by_state.get(value, 0)) for value, label in RequestState.choices],
         "requests_total": sum(by_state.values()),
         "counts": counts,
         "end_form": end_form or EndForm(),

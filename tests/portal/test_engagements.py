@@ -19,7 +19,7 @@ from isms.accounts.models import User
 from isms.foundation.roles import Role
 from isms.notices import engine
 from isms.notices.models import Notice
-from portal.models import AuditorAction, Engagement
+from portal.models import AuditorAction, Engagement, EvidenceRequest
 from portal.services import action_record, engagement_end, engagement_save
 from tests.factories import UserFactory, make_control, make_requirement
 
@@ -276,7 +276,14 @@ def test_the_page_shows_scope_auditors_and_counts(client_as, compliance, viewer,
     auditor.set_password(PASSWORD)
     auditor.save()
     engagement = open_engagement(compliance, auditors=[auditor], requirements=[other])
+    for number, state in ((1, "open"), (2, "open"), (3, "accepted")):
+        EvidenceRequest.objects.create(
+            engagement=engagement, number=number, text="Restore test", owner=compliance, due_on=clock.today, state=state
+        )
     page = client_as(compliance).get(reverse("portal:engagement_detail", args=[engagement.pk])).content.decode()
+    requests = reverse("portal:requests", kwargs={"engagement": engagement.pk})
+    assert f'Evidence requests: <a href="{requests}">3</a>' in page
+    assert f'Waiting for an answer: <a href="{requests}?state=open">2</a>' in page
     assert "1 requirement" in page and "8.13 Information backup" in page and "BK-01 Backups" in page
     assert "AC-01" not in page  # out of the narrowed scope
     assert "Accepted" in page and "Risk register and treatment plan" in page
