@@ -406,3 +406,10 @@ def test_asking_again_without_a_date_gives_ten_days(clock, req, owner, engaged_a
     answer(req, owner)
     rnd = services.request_ask_again(by=engaged_auditor, request=req, text="Signed copy please")
     assert rnd.number == 2 and rnd.due_on == clock.today + datetime.timedelta(days=10)
+
+
+def test_an_overdue_task_moves_too_and_no_second_task_is_made(clock, req, compliance, other_owner):
+    clock.advance(days=12)  # two days past due: still open, overdue
+    services.request_reassign(by=compliance, request=req, owner=other_owner)
+    tasks = Occurrence.objects.filter(schedule__purpose="evidence_request")
+    assert tasks.count() == 1 and tasks.get().owner == other_owner and tasks.get().state == Occurrence.State.OPEN
