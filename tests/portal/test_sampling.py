@@ -435,3 +435,18 @@ def test_a_search_box_narrows_the_records_to_add_by_hand(world, client_as, compl
     # The search narrows what is shown, not what may be added.
     response = client.post(_sample_url(world, sample) + "?q=nothing", {"item": addable[1].pk, "reason": "Spot check"})
     assert response.status_code == 302 and sample.items.filter(item_id=addable[1].pk, added_by_hand=True).exists()
+
+
+def test_risk_assessments_made_in_the_period(world, compliance, owner):
+    from risks import services
+
+    risk = services.risk_create(
+        by=compliance, title="Ransomware on file servers", asset="File servers", threat="Ransomware",
+        vulnerability="Unpatched servers", owner=owner, inherent_likelihood=4, inherent_impact=4,
+        residual_likelihood=3, residual_impact=3, treatment="mitigate",
+    )  # fmt: skip
+    sample = _draw(world, compliance, population=SamplePopulation.RISK_ASSESSMENTS)
+    first = risk.assessments.order_by("number").first()
+    assert sample.population_size == risk.assessments.count() >= 1
+    assert sampling.drawn_ids(sample)[0] == first.pk
+    assert sample.items.first().label == f"{risk.reference} {risk.title}: assessment {first.number} of 10 Mar 2026"
