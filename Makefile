@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint format check bench bench-growth loadtest clean-data
+.PHONY: run test lint format check bench bench-growth bench-pack loadtest clean-data
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ loadtest: $(VENV)/.runtime
 ## items, each size in a PostgreSQL database of its own (isms_growth_*, reused), and how each grows (docs/benchmarks.md)
 bench-growth: $(VENV)/.runtime
 	$(PY) -m benchmarks.growth $(GROWTH_ARGS)
+
+## bench-pack: an evidence pack of 10,000 files (2 GB) built by a real Celery worker, its memory sampled every 0.2 s
+## (needs PostgreSQL and Redis: DATABASE_URL, REDIS_URL; uses isms_pack_bench; results: docs/benchmarks.md)
+bench-pack: $(VENV)/.runtime
+	$(PY) -m benchmarks.pack_bench $(PACK_BENCH_ARGS)
 
 clean-data:
 	rm -rf var/

@@ -8,11 +8,13 @@ What a pack holds (everything at the top of the ZIP, so `unzip` then `sha256sum 
   plain ASCII so every unzip tool and `sha256sum` read them alike. Links and notes are listed in the index only.
 - index.csv: one row per item (files, links and notes): where it is in the pack, what it is, for which control,
   requirement and task, who submitted it, when, its size and SHA-256.
-- index.pdf: the same engagement's summary per control/requirement (files, links and notes, bytes), followed by
-  the full list of items when there are at most PDF_MAX_ROWS of them; larger packs keep the full list in
-  index.csv only. Why: WeasyPrint lays a whole document out in memory, and a 10,000-row table is thousands of
-  pages (well over the worker's 200 MB budget and minutes of CPU, docs/benchmarks.md); a summary is what a
-  person reads on paper anyway, and the CSV is what they filter.
+- index.pdf: a summary per control/requirement folder (files, links and notes, bytes), followed by the full list
+  of items when there are at most PDF_MAX_ROWS (100) of them; larger packs have the full list in index.csv only.
+  Why: WeasyPrint lays the whole document out in memory. Measured (docs/benchmarks.md): about 40 MB and 8 s for
+  the first page, then about 0.27 MB and 80 ms per listed item; 1,000 items took 340 MB and 84 s, so 10,000 would
+  need some 2.7 GB and a quarter of an hour, while the worker (118 MB idle) must stay under 200 MB. Splitting the
+  PDF into parts would bound the memory but not the time. A summary is what a person reads on paper; the CSV is
+  what they filter and sort.
 - manifest.sha256 (`sha256sum` format) of every file above and below except itself and its signature;
   manifest.sha256.sig, the Ed25519 signature of the manifest's bytes in base64 (portal/signing.py says why
   Ed25519 and not an HMAC); public-key.pem; README.txt (how to check the pack); verify_pack.py (tools/, the
@@ -69,7 +71,7 @@ CHUNK = 1024 * 1024
 PROGRESS_FILES = 25
 PROGRESS_BYTES = 32 * 1024 * 1024
 #: The index PDF lists every item up to this many; above, it is a summary and the CSV has the list.
-PDF_MAX_ROWS = 500
+PDF_MAX_ROWS = 100
 #: The pack task's hard time limit (seconds): a build running longer is killed.
 PACK_TIME_LIMIT = 2 * 3600
 #: A pack still "building" this long after its claim has no live builder: it is queued again.
