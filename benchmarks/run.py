@@ -32,13 +32,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the scan and month view")
     parser.add_argument(
         "--only",
-        choices=["calendar", "evidence", "risks", "audits"],
+        choices=["calendar", "evidence", "risks", "audits", "portal"],
         help="run only the calendar, the evidence, the risk register or the audit programme benchmark (default: all)",
     )
     parser.add_argument("--risks", type=int, default=5000, help="risks in the register, risks part (5000)")
     parser.add_argument("--audit-schedules", type=int, default=1000, help="control activities, audits part (1000)")
     parser.add_argument("--audit-occurrences", type=int, default=100_000, help="their tasks, audits part (100000)")
     parser.add_argument("--audit-ncs", type=int, default=500, help="nonconformities, audits part (500)")
+    parser.add_argument("--portal-controls", type=int, default=500, help="controls in scope, portal part (500)")
+    parser.add_argument("--portal-evidence", type=int, default=50_000, help="evidence items, portal part (50000)")
     parser.add_argument("--evidence-items", type=int, default=200_000, help="evidence items (200000)")
     parser.add_argument(
         "--evidence-schedules", type=int, default=600, help="periodic activities of controls, evidence part (600)"
@@ -141,6 +143,10 @@ def _run(args: argparse.Namespace, tmp: Path, started: datetime.datetime, clock:
         from . import audits_bench
 
         audits_bench.run(args, clock, today, people, rng, postgres, engine_label, db_detail)
+    if args.only in (None, "portal"):
+        from . import portal_bench
+
+        portal_bench.run(args, clock, today, people, rng, postgres, engine_label, db_detail)
     return 0
 
 
