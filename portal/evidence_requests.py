@@ -22,6 +22,7 @@ from isms.maintenance.models import Kind, Occurrence
 from isms.maintenance.services import occurrence_reassign, schedule_for, schedule_retire
 
 from .models import Engagement, EngagementStatus, EvidenceRequest, RequestRound, RequestState, SampleItem
+from .notices import notify_answered
 from .scope import scope_of
 
 PURPOSE = "evidence_request"
@@ -358,7 +359,8 @@ def request_withdraw(
 
 def round_answered(*, occurrence, by) -> None:
     """The calendar's hook: the owner completed a round's task (with its evidence, in the same transaction). The
-    round is answered, and the request waits for the auditor if this was its current round."""
+        round is answered, and the request waits for the auditor if this was its current round (the auditors are
+    told by email)."""
     from isms.maintenance.purposes import subject_of_model
 
     rnd = subject_of_model(occurrence.schedule, RequestRound)
@@ -370,3 +372,4 @@ def round_answered(*, occurrence, by) -> None:
     if req.state == RequestState.OPEN and rnd.number == current_round(req).number:
         req.state = RequestState.ANSWERED
         req.save(update_fields=["state"])
+        notify_answered(rnd)

@@ -413,3 +413,28 @@ def test_an_overdue_task_moves_too_and_no_second_task_is_made(clock, req, compli
     services.request_reassign(by=compliance, request=req, owner=other_owner)
     tasks = Occurrence.objects.filter(schedule__purpose="evidence_request")
     assert tasks.count() == 1 and tasks.get().owner == other_owner and tasks.get().state == Occurrence.State.OPEN
+
+
+def test_the_auditors_are_told_once_when_a_request_is_answered(clock, req, owner, engaged_auditor, mailoutbox):
+    from isms.notices.engine import deliver
+    from isms.notices.models import Notice
+
+    answer(req, owner)
+    notice = Notice.objects.get(kind="portal.request_answered")
+    assert notice.recipient == engaged_auditor
+    deliver(notice.pk, now=clock.now)
+    [mail] = mailoutbox
+    assert mail.subject.startswith("Evidence request 1 answered: The Q1 access review")
+    assert url("request", req) in mail.body and "accept it or ask again" in mail.body
+    assert f"was answered by {owner.get_full_name()}" in mail.body
+    assert not services.notify_answered(req.rounds.get())  # once per round and auditor
+
+
+def test_no_email_once_the_request_is_withdrawn(clock, req, owner, engaged_auditor, mailoutbox):
+    from isms.notices.engine import deliver
+    from isms.notices.models import Notice
+
+    answer(req, owner)
+    services.request_withdraw(by=engaged_auditor, request=req, reason="Seen on site")
+    deliver(Notice.objects.get(kind="portal.request_answered").pk, now=clock.now)
+    assert not mailoutbox
