@@ -66,6 +66,25 @@ def _validate_scope(
         raise ValidationError(errors)
 
 
+def _invitable(email: str) -> None:
+    """An invitation makes a new account: an address that already has one is refused, saying what to do."""
+    email = (email or "").strip()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        return
+    if existing.role == Role.AUDITOR and existing.is_active:
+        message = (
+            f"{email} already has an auditor account ({existing}): tick it under “Auditors with an account” "
+            "instead of inviting it again."
+        )
+    else:
+        message = (
+            f"{email} belongs to an account that is not an active auditor's: invite the auditor with the address "
+            "they use for the audit, or ask an administrator about that account."
+        )
+    raise ValidationError({"invite": message})
+
+
 @transaction.atomic
 def engagement_save(
     *,
@@ -106,6 +125,7 @@ def engagement_save(
     engagement.controls.set(controls)
     invited = []
     for person in invite:
+        _invitable(person["email"])
         try:
             invited.append(
                 user_invite(

@@ -152,7 +152,12 @@ def test_service_refusals_reach_the_form_beside_their_fields(client_as, complian
     page = client_as(compliance).post(
         reverse("portal:engagement_new"), form_data(annex, invite=f"{owner.email}, Taken")
     )
-    assert page.context["form"].errors["invite"] and not Engagement.objects.exists()
+    assert "belongs to an account that is not an active auditor's" in page.context["form"].errors["invite"][0]
+    auditor = UserFactory(role=Role.AUDITOR, department=None, email="known@cb.example")
+    page = client_as(compliance).post(reverse("portal:engagement_new"), form_data(annex, invite="KNOWN@cb.example"))
+    error = page.context["form"].errors["invite"][0]
+    assert f"already has an auditor account ({auditor})" in error and "Auditors with an account" in error
+    assert not Engagement.objects.exists() and not Notice.objects.filter(kind="accounts.invitation").exists()
 
 
 def test_the_service_refuses_what_the_form_cannot_catch(compliance, viewer, owner, clock):
