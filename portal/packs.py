@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -303,7 +303,10 @@ class _Build:
         EvidencePack.objects.filter(pk=self.pack.pk, started_at=self.token).update(
             files_total=totals["n"] or 0, bytes_total=totals["size"] or 0
         )
-        key_fingerprint = signing.fingerprint()  # made or read before the long part: a key problem fails early
+        try:  # the key is read (or made) before the long part: a key problem fails the pack at once
+            key_fingerprint = signing.fingerprint()
+        except ImproperlyConfigured as exc:
+            raise PackFailed(f"The pack cannot be signed: {exc}") from None
         folder = packs_dir() / f"engagement-{self.engagement.pk}"
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"evidence-pack-{self.pack.pk}-{uuid.uuid4().hex[:8]}.zip"

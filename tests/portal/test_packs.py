@@ -247,6 +247,26 @@ def test_one_pack_at_a_time_and_a_preview_never_writes(setup, compliance, viewer
     assert EvidencePack.objects.count() == 1
 
 
+def test_the_signing_key_is_made_once_and_kept_private(settings, tmp_path):
+    settings.EVIDENCE_PACK_KEY_FILE = ""
+    settings.EVIDENCE_PACK_KEY_DIR = tmp_path / "keys"
+    first = signing.fingerprint()
+    key = tmp_path / "keys" / signing.GENERATED_NAME
+    assert key.stat().st_mode & 0o777 == 0o600 and (tmp_path / "keys").stat().st_mode & 0o777 == 0o700
+    assert signing.fingerprint() == first and len(list((tmp_path / "keys").iterdir())) == 1
+    settings.EVIDENCE_PACK_KEY_FILE = str(key)
+    assert signing.fingerprint() == first
+
+
+def test_a_missing_key_file_fails_the_pack_and_no_new_key_is_made(setup, engaged_auditor, queued, settings, tmp_path):
+    engagement, _ = setup
+    settings.EVIDENCE_PACK_KEY_FILE = str(tmp_path / "gone.pem")
+    pack = built(engagement, engaged_auditor, queued)
+    assert pack.state == PackState.FAILED
+    assert pack.error.startswith("The pack cannot be signed:") and "gone.pem, which does not exist" in pack.error
+    assert not (tmp_path / "gone.pem").exists()
+
+
 # -- the pages ----------------------------------------------------------------------------------------------------
 
 
