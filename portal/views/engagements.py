@@ -6,6 +6,8 @@ Thin: the reach rule, a form, one service call (portal/services.py), then a redi
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
@@ -21,6 +23,7 @@ from isms.foundation.forms import service_errors
 from isms.foundation.lists import ListPage
 from isms.foundation.permissions import role_required
 from isms.foundation.roles import MANAGERS, Role
+from isms.notices.models import Notice
 
 from .. import services
 from ..filtersets import AuditorActionFilterSet, EngagementFilterSet
@@ -30,6 +33,7 @@ from ..scope import scope_of
 from ..tables import AuditorActionTable, EngagementTable
 
 READERS = MANAGERS | {Role.VIEWER}
+INVITATION = "accounts.invitation"  # the invitation email's notice kind (isms/web/invitations.py, a layer above)
 
 ENGAGEMENTS = ListPage(
     title="Engagements",
@@ -137,8 +141,24 @@ def _auditors(engagement: Engagement):
     auditors = engagement.auditors.annotate(
         two_step=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
     ).order_by("first_name", "last_name", "username")
+    auditors = list(auditors)
     for person in auditors:
         person.accepted = person.has_usable_password() or person.last_login is not None
+    # An invitation not taken up yet: the last one sent says until when its link works.
+    pending = [p.pk for p in auditors if not p.accepted]
+    expires = {}
+    if pending:
+        for recipient, data in (
+            Notice.objects.filter(kind=INVITATION, recipient__in=pending)
+            .order_by("pk")
+            .values_list("recipient", "data")
+        ):
+            expires[recipient] = data.get("expires")
+    now = timezone.now().timestamp()
+    for person in auditors:
+        stamp = expires.get(person.pk)
+        person.invitation_expires = datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC) if stamp else None
+        person.invitation_expired = bool(stamp) and stamp < now
     return auditors
 
 

@@ -102,15 +102,27 @@ def test_an_auditor_invited_through_an_engagement_accepts_and_lands_in_the_porta
     assert landing.status_code in (200, 302)  # straight into the one engagement open
 
 
-def test_an_expired_invitation_from_an_engagement_is_refused(client, compliance, clock, settings):
-    open_engagement(compliance, invite=[{"email": "ana@cb.example"}])
+def test_an_expired_invitation_from_an_engagement_is_refused(client, compliance, admin_user, clock, settings):
+    engagement = open_engagement(compliance, invite=[{"email": "ana@cb.example"}])
     deliver_invitations()
     link = re.search(r"http://\S+/accounts/invitation/\?token=\S+", mail.outbox[-1].body).group(0)
+    detail = reverse("portal:engagement_detail", args=[engagement.pk])
+    client.force_login(compliance)
+    assert "Pending" in client.get(detail).content.decode()
     clock.advance(days=settings.INVITATION_DAYS, minutes=1)
+    client.logout()
     parts = urlsplit(link)
     page = client.get(f"{parts.path}?{parts.query}")
     assert page.status_code == 410 and "This invitation has expired" in page.content.decode()
-    assert not User.objects.get(email="ana@cb.example").has_usable_password()
+    ana = User.objects.get(email="ana@cb.example")
+    assert not ana.has_usable_password()
+    # The team sees that it expired, and who sends a new one.
+    client.force_login(compliance)
+    page = client.get(detail).content.decode()
+    assert "Expired" in page and "an administrator sends a new one from People" in page
+    client.force_login(admin_user)
+    page = client.get(detail).content.decode()
+    assert f'href="{reverse("accounts:person", args=[ana.pk])}">send a new one' in page
 
 
 @pytest.mark.parametrize(
