@@ -1,6 +1,7 @@
 """Engagements: opening, changing and ending one, inviting its auditors; and the auditor action log.
 
-Samples (sampling.py), evidence requests (requests.py) and evidence packs (packs.py) have their own modules."""
+Samples (sampling.py), evidence requests (evidence_requests.py), evidence packs (packs.py) and readiness
+(readiness.py) have their own modules."""
 
 from __future__ import annotations
 
