@@ -20,9 +20,9 @@ Nonconformities          15    100, less 25 for each open major, 10 for each ope
 Risk reviews             15    share of the open risks whose next review date has not passed
 Internal audits          10    share of clauses 4–10 and applicable Annex A controls covered by an internal
                                audit of the cycle (the audit programme's coverage matrix)
-Management review        10    50 if a review met within the 12 months before the audit date (today without
-                               one), + 30 if its minutes are approved, + 20 × the share of the 9.3.2 inputs
-                               with a note in the minutes
+Management review        10    50 if a review met in the last 12 months, + 30 if its minutes are approved,
+                               + 20 × the share of the 9.3.2 inputs (a–g, ten headings) with a note in the
+                               minutes
 =====================  ======  =============================================================================
 
 A component with nothing to measure (no task fell due, no control in scope, no open risk, no area to audit) is
@@ -448,8 +448,7 @@ def _review(r: Readiness, user) -> None:
         return
     notes = r.review.input_notes or {}
     r.review_inputs_noted = sum(1 for key, _ in HEADINGS if str(notes.get(key, "")).strip())
-    reference_day = r.audit_date or r.today
-    r.review_recent = r.review.meeting_on >= reference_day - relativedelta(months=12)
+    r.review_recent = r.review.meeting_on > r.today - relativedelta(months=12)
 
 
 # --------------------------------------------------------------------------------------------------- the figure
@@ -471,8 +470,8 @@ def _score(r: Readiness) -> None:
         review_basis = "no management review has met yet"
     else:
         review_basis = (
-            f"met on {review.meeting_on:%-d %b %Y} ({'within' if r.review_recent else 'more than'} 12 months before "
-            f"{'the audit' if r.audit_date else 'today'}); minutes "
+            f"met on {review.meeting_on:%-d %b %Y} ({'within the last' if r.review_recent else 'more than'} 12 months"
+            f"{'' if r.review_recent else ' ago'}); minutes "
             f"{'approved' if review.status == ReviewStatus.APPROVED else 'not approved'}; "
             f"{r.review_inputs_noted} of {r.review_inputs_total} inputs noted"
         )
@@ -528,8 +527,8 @@ def _score(r: Readiness) -> None:
             WEIGHTS["management_review"],
             review_score,
             review_basis,
-            "50 if a review met within the 12 months before the audit date (today without one), + 30 if its "
-            "minutes are approved, + 20 × the share of the 9.3.2 inputs noted in its minutes (organisation-wide).",
+            "50 if a review met in the last 12 months, + 30 if its minutes are approved, + 20 × the share of the "
+            "9.3.2 inputs noted in its minutes (organisation-wide).",
         ),
     ]
     counted = r.weights_counted

@@ -325,3 +325,40 @@ def test_dashboard_links_to_readiness_for_its_readers_only(client, clock, compli
     for user, shown in ((compliance, True), (viewer, True), (owner, False)):
         client.force_login(user)
         assert (url in client.get(reverse("dashboard")).content.decode()) is shown, user.username
+
+
+def test_internal_audit_coverage_and_management_review(org, compliance, viewer):
+    from audits.models import Audit, AuditStatus, ChecklistRow, ManagementReview, Result, ReviewStatus
+    from audits.services import programme_ensure
+
+    clauses = [make_requirement("iso27001-2022-clauses", ident, f"Clause {ident}") for ident in ("4.1", "5.2")]
+    programme = programme_ensure(certificate=org["certificate"], by=compliance)
+    audit = Audit.objects.create(
+        programme=programme,
+        number=901,
+        reference="IA-901",
+        title="Context and policy",
+        planned_on=datetime.date(2026, 2, 20),
+        status=AuditStatus.IN_PROGRESS,
+    )
+    ChecklistRow.objects.create(audit=audit, requirement=clauses[0], result=Result.CONFORMING)
+    r = readiness(compliance)
+    # The areas: clauses 4.1 and 5.2 (Annex A controls join once a SoA is approved); the audit covered 4.1.
+    assert r.has_programme and (r.audit_covered, r.audit_areas) == (1, 2)
+    assert {c.key: c.score for c in r.components}["internal_audits"] == 50
+    review = ManagementReview.objects.create(
+        number=901,
+        reference="MR-901",
+        planned_on=datetime.date(2026, 1, 15),
+        chair=viewer,
+        status=ReviewStatus.OPEN,
+        meeting_on=datetime.date(2026, 1, 15),
+        input_notes={"a": "All done", "b": "None", "c": "New customer", "d1": "Two minors", "e": ""},
+    )
+    r = readiness(compliance)
+    assert r.review == review and r.review_recent
+    assert r.review_inputs_noted == 4
+    scores = {c.key: c.score for c in r.components}
+    assert scores["management_review"] == 50 + 0 + round(20 * 4 / 10)
+    ManagementReview.objects.filter(pk=review.pk).update(status=ReviewStatus.APPROVED)
+    assert {c.key: c.score for c in readiness(compliance).components}["management_review"] == 50 + 30 + 8
