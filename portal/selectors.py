@@ -270,7 +270,8 @@ def risks(viewer) -> dict:
     for risk in register:  # the level's name beside each score (the staff pages colour it; the words suffice here)
         risk.inherent_level = (risk.matrix.band(risk.inherent_score) or {}).get("label", "")
         risk.residual_level = (risk.matrix.band(risk.residual_score) or {}).get("label", "")
-    return {"risks": register, "plans": plans}
+    action_count = sum(len(risk.actions.all()) for risk in register)  # prefetched: no query
+    return {"risks": register, "plans": plans, "action_count": action_count}
 
 
 def internal_audits(viewer):
