@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
@@ -37,7 +37,25 @@ def _require_area(pv: PortalView, *areas: str) -> None:
 def engagement(request, pv: PortalView):
     data = selectors.overview(pv.viewer, pv.scope, timezone.localdate())
     request.auditor_log = f"Overview of {pv.engagement.title}"
-    return _render(request, pv, "portal/browse_engagement.html", **data)
+    return _render(request, pv, "portal/browse_engagement.html", area_links=_area_links(pv), **data)
+
+
+AREA_PAGES = (
+    ("portal:risks", (Area.RISKS,), "risk register and treatment plan"),
+    ("portal:internal_audits", (Area.INTERNAL_AUDITS,), "internal audits"),
+    ("portal:nonconformities", (Area.NONCONFORMITIES,), "nonconformities"),
+    ("portal:management_reviews", (Area.MANAGEMENT_REVIEWS,), "management reviews"),
+    ("portal:registers", REGISTER_AREAS, "registers"),
+)
+
+
+def _area_links(pv: PortalView) -> list[tuple[str, str]]:
+    """(address, words) of each area page the engagement includes."""
+    return [
+        (reverse(name, kwargs={"engagement": pv.engagement.pk}), label)
+        for name, areas, label in AREA_PAGES
+        if pv.scope.areas & set(areas)
+    ]
 
 
 @never_cache
