@@ -84,6 +84,7 @@ def _world(today: datetime.date) -> dict:
     requirement = make_requirement()
     control = make_control(omar, reference="AC-01", name="User access reviews", requirements=[requirement])
     start = today - datetime.timedelta(days=190)
+    start = start.replace(day=min(start.day, 28))  # monthly on the 29th–31st would skip months
     schedule = make_schedule(owner=omar, title="Monthly access review", start_date=start, subject=control, today=start)
     schedule_materialise(schedule=schedule, today=today, since=start)
     done = []
