@@ -283,11 +283,19 @@ def _controls(r: Readiness, user, so_far: datetime.date) -> None:
     evidence = EvidenceItem.objects.live().filter(_in_period(r.period)).order_by()
     with_evidence = set(evidence.filter(control__isnull=False).values_list("control", flat=True).distinct())
     with_evidence |= set(evidence.filter(task_control__isnull=False).values_list("task_control", flat=True).distinct())
+    # Evidence on a control's task counts for it even where the item does not name the control (as on its coverage
+    # page, which counts a task's evidence through the task).
+    control_type = ContentType.objects.get_for_model(Control)
+    with_evidence |= set(
+        evidence.filter(occurrence__schedule__subject_type=control_type)
+        .values_list("occurrence__schedule__subject_id", flat=True)
+        .distinct()
+    )
     # Activities due in the period so far, and how many were done, per control.
     activities = {
         row["schedule__subject_id"]: (row["due"], row["done"])
         for row in Occurrence.objects.filter(
-            schedule__subject_type=ContentType.objects.get_for_model(Control),
+            schedule__subject_type=control_type,
             due_date__range=(r.period.start, so_far),
         )
         .order_by()

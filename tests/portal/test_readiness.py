@@ -382,3 +382,18 @@ def test_internal_audit_coverage_and_management_review(org, compliance, viewer):
     assert scores["management_review"] == 50 + 0 + round(20 * 4 / 10)
     ManagementReview.objects.filter(pk=review.pk).update(status=ReviewStatus.APPROVED)
     assert {c.key: c.score for c in readiness(compliance).components}["management_review"] == 50 + 30 + 8
+
+
+def test_evidence_on_a_controls_task_counts_for_the_control(org, compliance):
+    """Evidence filed on a task of the control's activity, even where the item does not name the control (older
+    items, imports): the control's coverage page counts it through the task, and so does readiness."""
+    from django.utils import timezone
+
+    from evidence.models import EvidenceItem
+
+    task = Occurrence.objects.get(owner=org["control"].owner, due_date=datetime.date(2026, 3, 5))
+    EvidenceItem.objects.create(
+        type="note", title="Review notes", note="Seen", occurrence=task, submitted_at=timezone.now(), source="web"
+    )
+    gaps = {g.obj.reference: g.reason for g in readiness(compliance).control_gaps}
+    assert gaps["AC-01"] == "2 activities due in the period, none done"
