@@ -397,14 +397,20 @@ class _StripColumns:
 
 
 def requirement_coverage(
-    *, requirement: Requirement, controls: list[Control], period: Period, user, today: datetime.date
+    *,
+    requirement: Requirement,
+    controls: list[Control],
+    period: Period,
+    user,
+    today: datetime.date,
+    summary_only: bool = False,
 ) -> RequirementCoverage:
     """Across every mapped control: a control's evidence counts for each requirement it satisfies.
 
     Summarised per control from a few columns of each task (no model objects): a requirement behind 83 controls
     has ~7,500 tasks in a year, and loading them as objects with their owners cost ~0.8 s. Only the gaps listed
     are loaded whole. The counts and strips are those of the controls' own coverage pages (`control_coverage`,
-    `_segments`); tests/evidence/test_coverage.py compares them."""
+    `_segments`); tests/evidence/test_coverage.py compares them. `summary_only`: only the per-control lines."""
     by_pk = {c.pk: c for c in controls}
     lines = {pk: ControlLine(control=c) for pk, c in by_pk.items()}
     schedules = list(_schedules(by_pk).order_by("title", "pk").values_list("pk", "title", "subject_id", "active"))
@@ -475,6 +481,20 @@ def requirement_coverage(
         line.paths = _paths(masks[pk])
         total.merge(line.summary)
 
+    if summary_only:
+        # The per-control counts and strips alone (the auditor portal's overview): no gap list, no direct evidence.
+        return RequirementCoverage(
+            period=period,
+            today=today,
+            controls=controls,
+            by_control=list(lines.values()),
+            summary=total,
+            mark_count=mark_count,
+            gap_count=len(gaps),
+            gaps_shown=[],
+            direct_evidence=[],
+            ticks=month_ticks(period),
+        )
     gaps.sort(key=itemgetter(2, 3))  # the order of the strips, then of each strip's tasks
     gaps.sort(key=itemgetter(0, 1), reverse=True)  # newest due first (stable: ties keep the order above)
     shown = [g[3] for g in gaps[:GAPS_SHOWN]]

@@ -130,7 +130,7 @@ def requirement_lines(
     for requirement_id, control_id in mapping:
         of_requirement[requirement_id].append(by_pk[control_id])
     cov = coverage.requirement_coverage(
-        requirement=requirements[0], controls=controls, period=period, user=viewer, today=today
+        requirement=requirements[0], controls=controls, period=period, user=viewer, today=today, summary_only=True
     )
     by_control = {line.control.pk: line for line in cov.by_control}
     for pk, line in lines.items():
