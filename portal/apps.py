@@ -8,4 +8,5 @@ class PortalConfig(AppConfig):
     name = "portal"
 
     def ready(self) -> None:
-        from . import calendar, reach  # noqa: F401 - registers the auditor grant, reach rules and calendar purposes
+        # Registers the auditor grant, reach rules, calendar purposes, notice kinds and the sign-in log line.
+        from . import calendar, middleware, notices, reach  # noqa: F401

@@ -8,12 +8,15 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import PermissionDenied
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve
 
 from isms.foundation.reach import AUDITOR_READS, is_auditor
+from isms.foundation.roles import Role
 
 from .models import AuditorAction, Engagement
 from .scope import open_engagements
@@ -52,6 +55,29 @@ def no_log(view: Callable) -> Callable:
     """Mark a view whose requests are not worth a log line (a progress bar refreshing itself)."""
     view.auditor_no_log = True
     return view
+
+
+def _fallback_words(request: HttpRequest, response: HttpResponse) -> str:
+    """What a request did, for a page that did not say it in words itself."""
+    if response.status_code in (301, 302, 303, 307, 308):
+        return f"Opened {request.path}, sent on to {response.get('Location', '')}"
+    if response.status_code == 404:
+        return f"Asked for {request.path}: not found or not in the engagement"
+    if response.status_code == 403:
+        return f"Asked for {request.path}: not open to auditors"
+    return f"Opened {request.path}"
+
+
+@receiver(user_logged_in, dispatch_uid="portal.middleware.auditor_signed_in")
+def auditor_signed_in(sender, request: HttpRequest, user, **kwargs) -> None:
+    """A sign-in is a line in the log of each engagement open for the auditor (or one outside any)."""
+    if request is None or getattr(user, "role", None) != Role.AUDITOR:
+        return
+    engagements = list(open_engagements(user)) or [None]
+    for engagement in engagements:
+        action_record(
+            user=user, kind=AuditorAction.Kind.SIGN_IN, what="Signed in", engagement=engagement, request=request
+        )
 
 
 def _kind(request: HttpRequest, response: HttpResponse) -> str:
@@ -117,7 +143,7 @@ class AuditorPortalMiddleware:
 
         response = self.get_response(request)
         if not getattr(func, "auditor_no_log", False):
-            what = getattr(request, "auditor_log", None) or f"Opened {request.path}"
+            what = getattr(request, "auditor_log", None) or _fallback_words(request, response)
             action_record(
                 user=user,
                 kind=_kind(request, response),

@@ -16,6 +16,7 @@ from ..scope import open_engagements
 def home(request):
     today = timezone.localdate()
     engagements = list(open_engagements(request.user, today).order_by("access_ends_on"))
+    request.auditor_log = "Opened the portal's list of engagements"
     if len(engagements) == 1:
         return redirect("portal:engagement", engagement=engagements[0].pk)
     upcoming = (
@@ -23,5 +24,4 @@ def home(request):
         .order_by("access_starts_on")
         .only("title", "certification_body", "access_starts_on", "access_ends_on")
     )
-    request.auditor_log = "Opened the portal's list of engagements"
     return render(request, "portal/home.html", {"engagements": engagements, "upcoming": upcoming, "today": today})
