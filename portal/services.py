@@ -185,7 +185,7 @@ def action_record(
         user=user,
         kind=kind,
         what=what[:500],
-        method=request.method if request is not None else "",
+        method=(request.method or "") if request is not None else "",  # a test sign-in (force_login) has none
         path=request.get_full_path()[:1000] if request is not None else "",
         status_code=status_code,
         ip=_client_ip(request),
