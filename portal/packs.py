@@ -8,13 +8,20 @@ What a pack holds (everything at the top of the ZIP, so `unzip` then `sha256sum 
   plain ASCII so every unzip tool and `sha256sum` read them alike. Links and notes are listed in the index only.
 - index.csv: one row per item (files, links and notes): where it is in the pack, what it is, for which control,
   requirement and task, who submitted it, when, its size and SHA-256.
-- index.pdf: a summary per control/requirement folder (files, links and notes, bytes), followed by the full list
-  of items when there are at most PDF_MAX_ROWS (100) of them; larger packs have the full list in index.csv only.
-  Why: WeasyPrint lays the whole document out in memory. Measured (docs/benchmarks.md): about 40 MB and 8 s for
-  the first page, then about 0.27 MB and 80 ms per listed item; 1,000 items took 340 MB and 84 s, so 10,000 would
-  need some 2.7 GB and a quarter of an hour, while the worker (118 MB idle) must stay under 200 MB. Splitting the
-  PDF into parts would bound the memory but not the time. A summary is what a person reads on paper; the CSV is
-  what they filter and sort.
+- index.pdf: a summary per control/requirement folder (files, links and notes, bytes), then the full list of items
+  when there are at most PDF_PART_ROWS (500) of them. A larger pack lists its items in index-part-001.pdf,
+  index-part-002.pdf, … of PDF_PART_ROWS items each (in the order of index.csv), and index.pdf says which part holds
+  which items and folders. Each item is a compact block (file in the pack, what it is, for which control,
+  requirement and task, who submitted it and when, SHA-256), not a table row: WeasyPrint lays a whole document out in
+  memory, and a table row cost about 0.27 MB and 80 ms where a block costs about a quarter of that.
+  Why each PDF is drawn in a child process: a process that has laid out a large document rarely gives that memory
+  back to the system, so drawing in the worker would leave the worker as large as its largest document (the
+  issue's bound: under 200 MB for a 10,000-file pack). Every PDF is drawn by a short-lived child (`python -c`
+  running draw_in_child after django.setup(), with the worker's environment and settings module), one document at
+  a time: its rows come through a temporary JSON-lines file (the rows are never all in the worker's memory either),
+  and it writes the PDF to a temporary file that is streamed into the ZIP like an evidence file. The worker never
+  imports WeasyPrint, and a child's peak depends on PDF_PART_ROWS, not on the pack's size (docs/benchmarks.md,
+  "Evidence pack": a part of 500 items took the child about 160 MB at its peak).
 - manifest.sha256 (`sha256sum` format) of every file above and below except itself and its signature;
   manifest.sha256.sig, the Ed25519 signature of the manifest's bytes in base64 (portal/signing.py says why
   Ed25519 and not an HMAC); public-key.pem; README.txt (how to check the pack); verify_pack.py (tools/, the
@@ -22,9 +29,9 @@ What a pack holds (everything at the top of the ZIP, so `unzip` then `sha256sum 
 
 Files are copied into the ZIP in 1 MB chunks and hashed while copied, never read whole; the hash is compared with
 the SHA-256 recorded at upload, and a difference fails the pack naming the item (the stored file was changed).
-Evidence files are stored, not deflated: they are mostly PDFs, images and office documents that are compressed
-already, so deflating costs CPU for a few per cent; the index files are deflated. ZIP64 is on, for packs beyond
-4 GB or 65,535 files.
+Evidence files (and the index PDFs) are stored, not deflated: they are mostly PDFs, images and office documents
+that are compressed already, so deflating costs CPU for a few per cent; index.csv and the text files are deflated.
+ZIP64 is on, for packs beyond 4 GB or 65,535 files.
 
 Running twice is safe: the build claims the pack (queued → building) with a conditional update, so one worker
 builds it; a pack ready or failed is left alone. A worker that dies mid-build (killed, out of memory, machine
@@ -35,10 +42,17 @@ Only the claim that is still current may finish a pack, so a late, slow builder 
 
 from __future__ import annotations
 
+import csv
 import datetime
 import hashlib
+import json
 import logging
 import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
 import unicodedata
 import uuid
 import zipfile
@@ -56,7 +70,7 @@ from django.utils import timezone
 
 from evidence.models import EvidenceItem
 from isms.foundation import reach
-from isms.foundation.exports import csv_bytes
+from isms.foundation.exports import spreadsheet_safe
 from isms.maintenance.models import Occurrence
 
 from . import signing
@@ -70,8 +84,10 @@ CHUNK = 1024 * 1024
 #: Progress is saved every this many files or bytes, whichever comes first.
 PROGRESS_FILES = 25
 PROGRESS_BYTES = 32 * 1024 * 1024
-#: The index PDF lists every item up to this many; above, it is a summary and the CSV has the list.
-PDF_MAX_ROWS = 100
+#: Items listed per PDF: index.pdf lists them all up to this many; above, index-part-NNN.pdf of this many each.
+PDF_PART_ROWS = 500
+#: A child drawing one PDF is stopped after this many seconds (a part of 500 items takes well under a minute).
+PDF_TIMEOUT = 15 * 60
 #: The pack task's hard time limit (seconds): a build running longer is killed.
 PACK_TIME_LIMIT = 2 * 3600
 #: A pack still "building" this long after its claim has no live builder: it is queued again.
@@ -295,6 +311,12 @@ class _Build:
         self.files_done = 0
         self.bytes_done = 0
         self.saved_at = (0, 0)
+        self.rows = 0
+        #: per part (0-based), the folders of its items in order; per folder, the parts that list its items
+        self.part_folders: list[list[str]] = []
+        self.folder_parts: dict[str, list[int]] = {}
+        #: per PDF drawn: (name, items, seconds, the child's peak RSS in KB)
+        self.drawn: list[tuple[str, int, float, int]] = []
 
     def run(self) -> dict:
         items = pack_items(self.engagement)
@@ -312,12 +334,17 @@ class _Build:
         final = folder / f"evidence-pack-{self.pack.pk}-{uuid.uuid4().hex[:8]}.zip"
         part = final.with_suffix(".zip.part")
         try:
-            with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-                rows, summary = self._evidence(zf, files, items)
-                self._write(zf, "index.csv", csv_bytes([INDEX_HEADER, *rows]), deflate=True)
-                self._write(zf, "index.pdf", self._pdf(rows, summary, key_fingerprint))
+            with (
+                tempfile.TemporaryDirectory(prefix="isms-pack-") as work,
+                zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as zf,
+            ):
+                work = Path(work)
+                rows_file = work / "rows.jsonl"  # the index rows, one JSON list a line: never all in memory
+                summary = self._evidence(zf, files, items, rows_file)
+                self._write_file(zf, "index.csv", self._csv(rows_file, work / "index.csv"), deflate=True)
+                self._pdfs(zf, work, rows_file, summary, key_fingerprint)
                 self._write(zf, "public-key.pem", signing.public_key_pem().encode("ascii"), deflate=True)
-                self._write(zf, "README.txt", self._readme(key_fingerprint, len(rows)).encode("utf-8"), deflate=True)
+                self._write(zf, "README.txt", self._readme(key_fingerprint).encode("utf-8"), deflate=True)
                 self._write(zf, "verify_pack.py", VERIFY_SCRIPT.read_bytes(), deflate=True)
                 manifest = "".join(f"{e.sha256}  {e.name}\n" for e in self.entries).encode("utf-8")
                 zf.writestr(_info(MANIFEST, deflate=True), manifest)
@@ -339,25 +366,49 @@ class _Build:
             "bytes_done": self.bytes_done,
         }
 
-    def _evidence(self, zf: zipfile.ZipFile, files, items) -> tuple[list, OrderedDict]:
-        """Copy every file in; return the index rows and the summary per folder."""
-        rows: list = []
+    def _evidence(self, zf: zipfile.ZipFile, files, items, rows_file: Path) -> OrderedDict:
+        """Copy every file in; write the index rows to `rows_file`; return the summary per folder."""
         summary: OrderedDict = OrderedDict()
         taken: set = set()
-        for item in files.iterator(chunk_size=500):
-            folder = folder_of(item)
-            path = _unique(f"{folder}/{safe_name(item.original_name or item.title, 100)}", taken)
-            size = self._copy(zf, item, path)
-            rows.append(_row(item, path))
-            counts = summary.setdefault(folder, Counter())
-            counts["files"] += 1
-            counts["bytes"] += size
-        others = items.exclude(type=EvidenceItem.Type.FILE)
-        for item in others.iterator(chunk_size=500):
-            rows.append(_row(item, ""))
-            summary.setdefault(folder_of(item), Counter())["other"] += 1
+        with open(rows_file, "w", encoding="utf-8") as out:
+            for item in files.iterator(chunk_size=500):
+                folder = folder_of(item)
+                path = _unique(f"{folder}/{safe_name(item.original_name or item.title, 100)}", taken)
+                size = self._copy(zf, item, path)
+                self._add_row(out, _row(item, path), folder)
+                counts = summary.setdefault(folder, Counter())
+                counts["files"] += 1
+                counts["bytes"] += size
+            others = items.exclude(type=EvidenceItem.Type.FILE)
+            for item in others.iterator(chunk_size=500):
+                folder = folder_of(item)
+                self._add_row(out, _row(item, ""), folder)
+                summary.setdefault(folder, Counter())["other"] += 1
         self._progress(force=True)
-        return rows, summary
+        return summary
+
+    def _add_row(self, out, row: list, folder: str) -> None:
+        """One index row to the rows file, noting which part of the PDF list it falls in."""
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        index = self.rows // PDF_PART_ROWS
+        self.rows += 1
+        if index == len(self.part_folders):
+            self.part_folders.append([])
+        if folder not in self.part_folders[index]:  # a few folders a part: a list keeps their order
+            self.part_folders[index].append(folder)
+        parts = self.folder_parts.setdefault(folder, [])
+        if not parts or parts[-1] != index:
+            parts.append(index)
+
+    def _csv(self, rows_file: Path, target: Path) -> Path:
+        """index.csv from the rows file, row by row (the format of isms.foundation.exports.csv_bytes: UTF-8 with a
+        byte order mark, CRLF line ends, every cell spreadsheet-safe)."""
+        with open(rows_file, encoding="utf-8") as source, open(target, "w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(INDEX_HEADER)
+            for line in source:
+                writer.writerow([spreadsheet_safe(value) for value in json.loads(line)])
+        return target
 
     def _copy(self, zf: zipfile.ZipFile, item: EvidenceItem, path: str) -> int:
         digest = hashlib.sha256()
@@ -403,40 +454,193 @@ class _Build:
         zf.writestr(_info(name, deflate=deflate), data)
         self.entries.append(_Entry(name, hashlib.sha256(data).hexdigest()))
 
+    def _write_file(self, zf: zipfile.ZipFile, name: str, source: Path, deflate: bool = False) -> None:
+        """A file made during the build (index.csv, a PDF), streamed into the ZIP in chunks and hashed."""
+        digest = hashlib.sha256()
+        with open(source, "rb") as f, zf.open(_info(name, deflate=deflate), "w", force_zip64=True) as target:
+            for chunk in iter(lambda: f.read(CHUNK), b""):
+                digest.update(chunk)
+                target.write(chunk)
+        self.entries.append(_Entry(name, digest.hexdigest()))
+
     def _context(self, key_fingerprint: str) -> dict:
+        """What the README and the PDFs say about the pack, as plain text and numbers (a child gets it as JSON)."""
         from isms.organisation.models import Organisation
 
+        e = self.engagement
         return {
             "organisation_name": Organisation.current().name,
-            "engagement": self.engagement,
-            "built_at": timezone.localtime(self.token),
+            "engagement_title": e.title,
+            "certification_body": e.certification_body,
+            "period": f"{e.period_start:%-d %B %Y} to {e.period_end:%-d %B %Y}",
+            "built_at": timezone.localtime(self.token).strftime("%-d %B %Y, %H:%M %Z"),
             "key_fingerprint": key_fingerprint,
             "files_done": self.files_done,
             "bytes_done": self.bytes_done,
+            "row_count": self.rows,
+            "pdf_part_rows": PDF_PART_ROWS,
+            "parts": self._parts(),
         }
 
-    def _pdf(self, rows: list, summary: OrderedDict, key_fingerprint: str) -> bytes:
-        from isms.foundation.pdf import pdf_bytes
+    def _parts(self) -> list[dict]:
+        """The index-part-NNN.pdf files (none when index.pdf lists every item)."""
+        if self.rows <= PDF_PART_ROWS:
+            return []
+        parts = []
+        for index, folders in enumerate(self.part_folders):
+            first = index * PDF_PART_ROWS + 1
+            parts.append(
+                {
+                    "name": part_name(index),
+                    "number": index + 1,
+                    "first": first,
+                    "last": min(first + PDF_PART_ROWS - 1, self.rows),
+                    "folders": folders if len(folders) <= 4 else [folders[0], "…", folders[-1]],
+                    "folder_count": len(folders),
+                }
+            )
+        return parts
 
-        context = self._context(key_fingerprint)
-        context.update(
-            summary=[(folder, counts) for folder, counts in summary.items()],
-            rows=rows if len(rows) <= PDF_MAX_ROWS else None,
-            row_count=len(rows),
-            pdf_max_rows=PDF_MAX_ROWS,
+    def _pdfs(self, zf: zipfile.ZipFile, work: Path, rows_file: Path, summary: OrderedDict, key: str) -> None:
+        """index.pdf and its parts, each drawn by a child process (see the module docstring) and streamed in."""
+        context = self._context(key)
+        parts = context["parts"]
+        context["summary"] = [
+            [folder, c["files"], c["bytes"], c["other"], _part_numbers(self.folder_parts.get(folder, []))]
+            for folder, c in summary.items()
+        ]
+        title = f"Evidence pack: {self.engagement.title}"
+        whole = 0 if parts else self.rows  # index.pdf lists every item when there are no parts
+        self._draw(zf, work, "index.pdf", context, rows_file, 1, whole, title=title)
+        context["summary"] = []
+        for part in parts:
+            self._draw(
+                zf,
+                work,
+                part["name"],
+                {**context, "part": part, "parts": []},
+                rows_file,
+                part["first"],
+                part["last"],
+                title=f"{title}, index part {part['number']} of {len(parts)}",
+            )
+
+    def _draw(self, zf, work: Path, name: str, context: dict, rows_file: Path, first: int, last: int, *, title):
+        """Draw one PDF listing items first..last (none when last < first) in a child process; put it in the ZIP."""
+        job = work / f"{name}.json"
+        out = work / name
+        result = work / f"{name}.result.json"
+        job.write_text(
+            json.dumps(
+                {
+                    "context": context,
+                    "rows": str(rows_file),
+                    "first": first,
+                    "last": last,
+                    "out": str(out),
+                    "result": str(result),
+                    "title": title,
+                    "subject": f"Index of the evidence pack of {self.engagement.title}",
+                },
+                ensure_ascii=False,
+            ),
+            encoding="utf-8",
         )
-        return pdf_bytes(
+        started = time.monotonic()
+        env = dict(os.environ)  # the worker's settings module, database and data folders
+        module = env.get("DJANGO_SETTINGS_MODULE") or getattr(settings, "SETTINGS_MODULE", None)
+        if module:
+            env["DJANGO_SETTINGS_MODULE"] = module
+        try:
+            child = subprocess.run(
+                [sys.executable, "-c", CHILD, str(settings.BASE_DIR), str(job)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=PDF_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise PackFailed(
+                f"The index document {name} took longer than {PDF_TIMEOUT // 60} minutes to print, so no pack was "
+                "made. Ask for a new one; if it fails again, tell your administrator."
+            ) from None
+        done = json.loads(result.read_text()) if result.exists() else {}
+        if done.get("unavailable"):
+            raise PackFailed(f"The pack's index could not be printed: {done['unavailable']}")
+        if child.returncode != 0 or not out.exists():
+            log.error("Drawing %s of evidence pack %s failed:\n%s", name, self.pack.pk, child.stderr[-4000:])
+            raise RuntimeError(f"drawing {name} failed (exit code {child.returncode})")
+        seconds = time.monotonic() - started
+        items = max(0, last - first + 1)
+        self.drawn.append((name, items, seconds, done.get("peak_kb", 0)))
+        log.info(
+            "Evidence pack %s: %s drawn (%d items) in %.1f s, child peak RSS %d MB",
+            self.pack.pk,
+            name,
+            items,
+            seconds,
+            done.get("peak_kb", 0) // 1024,
+        )
+        self._write_file(zf, name, out)
+        out.unlink()
+
+    def _readme(self, key_fingerprint: str) -> str:
+        return render_to_string("portal/pack_readme.txt", self._context(key_fingerprint))
+
+
+def part_name(index: int) -> str:
+    """The file name of the index's part `index` (0-based): index-part-001.pdf, …"""
+    return f"index-part-{index + 1:03d}.pdf"
+
+
+def _part_numbers(indexes: list[int]) -> str:
+    """Parts 0-based → "1", "2–4", "1, 3–5" (runs shown as ranges)."""
+    runs: list[list[int]] = []
+    for i in sorted(set(indexes)):
+        if runs and runs[-1][1] == i - 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ", ".join(f"{a + 1}" if a == b else f"{a + 1}–{b + 1}" for a, b in runs)
+
+
+#: What a drawing child runs: Django set up from the worker's settings module, then draw_in_child(job file).
+CHILD = (
+    "import sys; sys.path.insert(0, sys.argv[1]); import django; django.setup(); "
+    "from portal.packs import draw_in_child; sys.exit(draw_in_child(sys.argv[2]))"
+)
+
+
+def draw_in_child(job_path: str) -> int:
+    """In a child process: print the PDF a job file describes (items first..last of its rows file) to its output
+    file, and write how long it took and the process's peak RSS to its result file. Returns the exit code."""
+    from isms.foundation.pdf import PdfUnavailable, pdf_bytes
+
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    first, last = job["first"], job["last"]
+    rows = []
+    if last >= first:
+        with open(job["rows"], encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if number > last:
+                    break
+                if number >= first:
+                    rows.append((number, json.loads(line)))
+    started = time.monotonic()
+    try:
+        data = pdf_bytes(
             "portal/pack_index_pdf.html",
-            context,
-            title=f"Evidence pack: {self.engagement.title}",
-            subject=f"Index of the evidence pack of {self.engagement.title}",
-            landscape=True,
+            {**job["context"], "rows": rows},
+            title=job["title"],
+            subject=job["subject"],
         )
-
-    def _readme(self, key_fingerprint: str, rows: int) -> str:
-        return render_to_string(
-            "portal/pack_readme.txt", {**self._context(key_fingerprint), "rows": rows, "pdf_max_rows": PDF_MAX_ROWS}
-        )
+    except PdfUnavailable as exc:
+        Path(job["result"]).write_text(json.dumps({"unavailable": str(exc)}))
+        return 3
+    Path(job["out"]).write_bytes(data)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+    Path(job["result"]).write_text(json.dumps({"seconds": time.monotonic() - started, "peak_kb": peak_kb}))
+    return 0
 
 
 def _info(name: str, *, deflate: bool) -> zipfile.ZipInfo:

@@ -164,6 +164,42 @@ def test_a_pack_holds_the_files_in_scope_and_period_indexed_and_signed(setup, en
         assert "OK: 8 files match the signed manifest." in result.stdout
 
 
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_a_larger_pack_lists_every_item_in_index_parts(setup, engaged_auditor, queued, monkeypatch, tmp_path):
+    """More items than a PDF lists (PDF_PART_ROWS, 2 here for 4 items): index.pdf is the summary and says which
+    part holds which items; index-part-001.pdf and -002.pdf together list every item, with its hash."""
+    monkeypatch.setattr("portal.packs.PDF_PART_ROWS", 2)
+    engagement, items = setup
+    pack = built(engagement, engaged_auditor, queued)
+    assert pack.state == PackState.READY, pack.error
+    folder = unzip(pack, tmp_path / "pack")
+    assert sorted(p.name for p in folder.glob("index*.pdf")) == [
+        "index-part-001.pdf",
+        "index-part-002.pdf",
+        "index.pdf",
+    ]
+    summary = "".join(pdf_text(folder / "index.pdf").split())
+    assert "index-part-001.pdf" in summary and "index-part-002.pdf" in summary
+    assert "1to2" in summary and "3to4" in summary  # the items each part lists
+    assert items["policy"].sha256 not in summary  # the list is in the parts
+    parts = "".join(pdf_text(folder / f"index-part-00{n}.pdf") for n in (1, 2))
+    listed = "".join(parts.split())  # a long name or hash may wrap
+    with zipfile.ZipFile(pack_path(pack)) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("index.csv").decode("utf-8-sig"))))
+        readme = zf.read("README.txt").decode()
+    assert len(rows) == 4
+    for row in rows:  # every item of index.csv is in a part: its file in the pack (or its title), and its hash
+        assert "".join((row["File in the pack"] or row["Title"]).split()) in listed
+        assert row["SHA-256"] in listed
+    assert "index-part-001.pdf to" in readme and "index-part-002.pdf" in readme
+    result = verify(pack_path(pack), "--fingerprint", pack.key_fingerprint)
+    assert result.returncode == 0, result.stdout
+    assert "OK: 10 files match the signed manifest." in result.stdout
+
+
 def test_verify_names_the_file_changed_missing_or_added(setup, engaged_auditor, queued, tmp_path):
     engagement, _ = setup
     pack = built(engagement, engaged_auditor, queued)
