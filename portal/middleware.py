@@ -71,8 +71,8 @@ def _fallback_words(request: HttpRequest, response: HttpResponse) -> str:
 @receiver(user_logged_in, dispatch_uid="portal.middleware.auditor_signed_in")
 def auditor_signed_in(sender, request: HttpRequest, user, **kwargs) -> None:
     """A sign-in is a line in the log of each engagement open for the auditor (or one outside any)."""
-    if request is None or getattr(user, "role", None) != Role.AUDITOR:
-        return
+    if request is None or not request.method or getattr(user, "role", None) != Role.AUDITOR:
+        return  # not a sign-in over the web (a script's or a test's login)
     engagements = list(open_engagements(user)) or [None]
     for engagement in engagements:
         action_record(

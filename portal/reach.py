@@ -103,18 +103,29 @@ grants("maintenance.Occurrence")(occurrences_in_scope)
 
 @grants("evidence.EvidenceItem")
 def _evidence_grant(s: Scope) -> Q:
-    """An item is in scope by its task, its control or requirement, or an audit or corrective action in scope."""
-    tasks = Occurrence.objects.filter(occurrences_in_scope(s)).values("pk")
-    q = (
-        Q(occurrence__in=tasks)
-        | Q(control__in=s.control_ids)
-        | Q(task_control__in=s.control_ids)
-        | Q(requirement__in=s.requirement_ids)
+    """An item is in scope by its control or requirement (evidence on a control's task is filed for that control,
+    so this covers the control activities too), by answering one of the engagement's requests, or by an audit or
+    corrective action in scope.
+
+    Each alternative is a plain list of ids, never a subquery: PostgreSQL then reads every one of them from its
+    own index and combines them (a bitmap OR), where a subquery among them would make it scan every item
+    (docs/benchmarks.md, Auditor portal)."""
+    answers = list(
+        Occurrence.objects.filter(
+            schedule__subject_type=_ct("portal.RequestRound"), schedule__subject_id__in=_rounds(s)
+        ).values_list("pk", flat=True)
     )
+    q = Q(control__in=s.control_ids) | Q(task_control__in=s.control_ids) | Q(requirement__in=s.requirement_ids)
+    if answers:
+        q |= Q(occurrence__in=answers)
+    extra = set()
     if "internal_audits" in s.areas:
-        q |= Q(pk__in=_audit_evidence(s))
+        extra.update(_audit_evidence(s).values_list("evidence", flat=True))
     if "nonconformities" in s.areas:
-        q |= Q(pk__in=_nc_evidence(s))
+        extra.update(_nc_evidence(s).values_list("evidence", flat=True))
+    extra.discard(None)
+    if extra:
+        q |= Q(pk__in=sorted(extra))
     return Q(deleted_at__isnull=True) & q
 
 

@@ -131,3 +131,13 @@ def test_another_auditors_engagement_is_a_404_whatever_the_id(client, compliance
     client.force_login(auditor)
     assert client.get(portal_url(theirs)).status_code == 404
     assert client.get(reverse("portal:engagement", kwargs={"engagement": theirs.pk + 1000})).status_code == 404
+
+
+def test_an_auditors_sign_in_is_a_line_in_the_log_of_their_engagement(client, compliance, alice, clock):
+    engagement = engage(compliance, alice)
+    response = client.post(
+        reverse("login"), {"username": alice.username, "password": "correct horse battery staple"}, **FROM
+    )
+    assert response.status_code == 302
+    line = AuditorAction.objects.get(user=alice, kind=AuditorAction.Kind.SIGN_IN)
+    assert (line.engagement, line.what, line.ip) == (engagement, "Signed in", "203.0.113.7")
