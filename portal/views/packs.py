@@ -70,7 +70,11 @@ def pack_create(request, pv: PortalView):
 @portal_page
 def pack_progress(request, pv: PortalView, pk: int):
     pack = reach.get_or_404(pv.viewer, _packs(pv), pk=pk)
-    return render(request, "portal/pack_row.html", pv.context(pack=pack))
+    response = render(request, "portal/pack_row.html", pv.context(pack=pack))
+    if pack.state not in (PackState.QUEUED, PackState.BUILDING) and request.htmx:
+        # Done: the whole page is drawn again, so the build button and the "being built" note follow.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @never_cache
