@@ -566,7 +566,11 @@ class _Build:
             ) from None
         done = json.loads(result.read_text()) if result.exists() else {}
         if done.get("unavailable"):
-            raise PackFailed(f"The pack's index could not be printed: {done['unavailable']}")
+            log.error("Evidence pack %s: %s", self.pack.pk, done["unavailable"])
+            raise PackFailed(
+                "The pack's index could not be printed: this server cannot print PDF documents, so no pack was made. "
+                "Tell your administrator (the worker's log says what to install)."
+            )
         if child.returncode != 0 or not out.exists():
             log.error("Drawing %s of evidence pack %s failed:\n%s", name, self.pack.pk, child.stderr[-4000:])
             raise RuntimeError(f"drawing {name} failed (exit code {child.returncode})")

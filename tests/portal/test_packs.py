@@ -271,6 +271,28 @@ def test_a_file_changed_in_storage_fails_the_pack_naming_it(setup, engaged_audit
     assert not any(p.is_file() for p in packs_dir.rglob("*"))  # no half-written ZIP left
 
 
+def test_a_pdf_that_cannot_be_drawn_fails_the_pack_with_nothing_left(setup, engaged_auditor, queued, packs_dir):
+    """The child drawing an index PDF dies (or the PDF engine is missing): the pack fails, saying what to do, and
+    no half-written ZIP stays behind."""
+    engagement, _ = setup
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("portal.packs.CHILD", "import sys; sys.exit(1)")
+        pack = built(engagement, engaged_auditor, queued)
+    assert pack.state == PackState.FAILED and "Ask for a new one" in pack.error
+    assert not any(p.is_file() for p in packs_dir.rglob("*"))
+    unavailable = (
+        "import json, sys; job = json.load(open(sys.argv[2])); "
+        "open(job['result'], 'w').write(json.dumps({'unavailable': 'PDF reports are unavailable: install Pango.'}))"
+        "; sys.exit(3)"
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("portal.packs.CHILD", unavailable)
+        pack = built(engagement, engaged_auditor, queued)
+    assert pack.state == PackState.FAILED
+    assert "this server cannot print PDF documents" in pack.error and "Pango" not in pack.error
+    assert not any(p.is_file() for p in packs_dir.rglob("*"))
+
+
 def test_one_pack_at_a_time_and_a_preview_never_writes(setup, compliance, viewer, engaged_auditor, queued):
     engagement, _ = setup
     pack_request(by=compliance, engagement=engagement)
