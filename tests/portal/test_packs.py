@@ -355,6 +355,7 @@ def test_the_auditor_builds_follows_and_downloads_a_pack(setup, client, engaged_
     pack = pack_build(pack.pk)
     fragment = client.get(progress).text
     assert "data-hx-trigger" not in fragment and "Download the pack" in fragment
+    assert client.get(progress, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"  # the whole page follows
 
     download = client.get(reverse("portal:pack_download", kwargs={"engagement": engagement.pk, "pk": pack.pk}))
     assert download.status_code == 200 and download["Content-Type"] == "application/zip"
