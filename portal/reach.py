@@ -16,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db.models import F, Q, QuerySet
+from django.db.models.lookups import Lookup
 
 from audits.models import ChecklistRow, CorrectiveAction
 from isms.foundation.reach import Rule, is_auditor, is_manager, register, register_auditor_reach, sees_everything
@@ -55,6 +57,32 @@ def _ct(label: str) -> ContentType:
     return ContentType.objects.db_manager("default").get_by_natural_key(app_label, model.lower())
 
 
+class _AmongIds(Lookup):
+    """`field IN (ids)` written, on PostgreSQL, as `field = ANY(%s)` with the ids as one array parameter.
+
+    The same plan (PostgreSQL reads an IN list as that array, and still combines the indexes of the alternatives
+    with a bitmap OR), but the hundreds of ids in scope cross Django and the driver as one value instead of one
+    placeholder each: a page's evidence query built and sent in about half the time (docs/benchmarks.md,
+    Auditor portal). Used as an expression, never registered as a lookup."""
+
+    lookup_name = "among_ids"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        ids = sorted(int(pk) for pk in self.rhs)  # integers only: nothing else reaches the SQL
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*params, ids)
+        if not ids:
+            raise EmptyResultSet
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", (*params, *ids)
+
+
+def among(field: str, ids) -> Q:
+    """The rows whose `field` is one of `ids` (a scope's controls or requirements: hundreds of ids)."""
+    return Q(_AmongIds(F(field), frozenset(ids)))
+
+
 def _period(s: Scope, field: str) -> Q:
     return Q(**{f"{field}__gte": s.period_start, f"{field}__lte": s.period_end})
 
@@ -68,10 +96,10 @@ grants("organisation.Organisation", "organisation.Certificate", "organisation.Cy
 
 # -- requirements and controls in scope ---------------------------------------------------------------------------
 grants("controls.Framework")(lambda s: Q(pk__in=s.framework_ids))
-grants("controls.Requirement")(lambda s: Q(pk__in=s.requirement_ids))
-grants("controls.Control")(lambda s: Q(pk__in=s.control_ids))
+grants("controls.Requirement")(lambda s: among("pk", s.requirement_ids))
+grants("controls.Control")(lambda s: among("pk", s.control_ids))
 grants("controls.SoAVersion")(lambda s: Q(framework__in=s.framework_ids))
-grants("controls.SoAEntry")(lambda s: Q(requirement__in=s.requirement_ids))
+grants("controls.SoAEntry")(lambda s: among("requirement", s.requirement_ids))
 
 
 def _rounds(s: Scope) -> QuerySet:
@@ -80,7 +108,7 @@ def _rounds(s: Scope) -> QuerySet:
 
 @grants("maintenance.Schedule")
 def _schedules(s: Scope) -> Q:
-    return Q(subject_type=_ct("controls.Control"), subject_id__in=s.control_ids) | Q(
+    return (Q(subject_type=_ct("controls.Control")) & among("subject_id", s.control_ids)) | Q(
         subject_type=_ct("portal.RequestRound"), subject_id__in=_rounds(s)
     )
 
@@ -88,13 +116,15 @@ def _schedules(s: Scope) -> Q:
 def occurrences_in_scope(s: Scope, prefix: str = "") -> Q:
     """The control activities due in the period, and the tasks answering the engagement's requests."""
     p = prefix
-    return Q(
-        **{
-            f"{p}schedule__subject_type": _ct("controls.Control"),
-            f"{p}schedule__subject_id__in": s.control_ids,
-            f"{p}due_date__gte": s.period_start,
-            f"{p}due_date__lte": s.period_end,
-        }
+    return (
+        Q(
+            **{
+                f"{p}schedule__subject_type": _ct("controls.Control"),
+                f"{p}due_date__gte": s.period_start,
+                f"{p}due_date__lte": s.period_end,
+            }
+        )
+        & among(f"{p}schedule__subject_id", s.control_ids)
     ) | Q(**{f"{p}schedule__subject_type": _ct("portal.RequestRound"), f"{p}schedule__subject_id__in": _rounds(s)})
 
 
@@ -115,7 +145,7 @@ def _evidence_grant(s: Scope) -> Q:
             schedule__subject_type=_ct("portal.RequestRound"), schedule__subject_id__in=_rounds(s)
         ).values_list("pk", flat=True)
     )
-    q = Q(control__in=s.control_ids) | Q(task_control__in=s.control_ids) | Q(requirement__in=s.requirement_ids)
+    q = among("control", s.control_ids) | among("task_control", s.control_ids) | among("requirement", s.requirement_ids)
     if answers:
         q |= Q(occurrence__in=answers)
     extra = set()
