@@ -44,10 +44,12 @@ def mark_outside(items, scope: Scope) -> list[EvidenceItem]:
     return items
 
 
-def evidence_of(viewer, **filters):
-    """Live evidence within the viewer's reach, newest first, with who submitted it."""
+def evidence_of(viewer, visible=None, **filters):
+    """Live evidence within the viewer's reach, newest first, with who submitted it. `visible`: the viewer's reach
+    of evidence already asked for on this page (`reach.visible(viewer, EvidenceItem)`), so the grant's own
+    queries run once for the page's lists."""
     return (
-        reach.visible(viewer, EvidenceItem)
+        (reach.visible(viewer, EvidenceItem) if visible is None else visible)
         .live()
         .filter(**filters)
         .select_related("submitted_by")
@@ -231,13 +233,14 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
     cov = coverage.control_coverage(control=control, period=period, user=viewer, today=today)
     marks = [m for strip in cov.strips for m in strip.marks]
     task_ids = [m.occurrence.pk for m in marks]
+    visible = reach.visible(viewer, EvidenceItem)
     items = defaultdict(list)
-    for item in mark_outside(evidence_of(viewer, occurrence__in=task_ids), scope):
+    for item in mark_outside(evidence_of(viewer, visible, occurrence__in=task_ids), scope):
         items[item.occurrence_id].append(item)
     for m in marks:
         m.can_open = False  # the task pages are the staff's; the auditor reads the task here
         m.items = items.get(m.occurrence.pk, [])
-    direct = evidence_of(viewer, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
+    direct = evidence_of(viewer, visible, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
     requirements = list(
         reach.visible(viewer, Requirement)
         .filter(controls=control)

@@ -84,6 +84,31 @@ def _action_rows(risks, today) -> SafeString:
     return mark_safe("\n".join(rows))  # noqa: S308 (every value escaped)
 
 
+def _nc_rows(ncs, scope) -> SafeString:
+    day, href = _days(), selectors.address("portal:nonconformity", scope)
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "\n".join(
+            f'<tr data-testid="nc-row"><td><a href="{href(n.pk)}">{escape(n.reference)}</a> {escape(n.title)}</td>'
+            f"<td>{escape(str(n.get_severity_display()))}</td><td>{escape(str(n.get_source_display()))}</td>\n"
+            f"    <td>{escape(str(n.get_state_display()))}</td><td>{day(n.raised_on)}</td>"
+            f"<td>{day(n.closed_on) if n.closed_on else '—'}</td><td>{_person(n.owner)}</td></tr>"
+            for n in ncs
+        )
+    )
+
+
+def _incident_rows(incidents) -> SafeString:
+    day = _days()
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "".join(
+            f'<tr data-testid="incident-row"><td>{escape(i.reference)} {escape(i.title)}</td>'
+            f"<td>{escape(i.severity.label) if i.severity else ''}</td><td>{day(i.detected_on)}</td>"
+            f"<td>{escape(str(i.get_status_display()))}</td><td>{_person(i.owner) if i.owner else '—'}</td></tr>\n  "
+            for i in incidents
+        )
+    )
+
+
 def _require_area(pv: PortalView, *areas: str) -> None:
     """An area the engagement does not include does not exist for its auditors."""
     if not pv.scope.areas & set(areas):
@@ -194,8 +219,8 @@ def internal_audit(request, pv: PortalView, pk: int):
 def nonconformities(request, pv: PortalView):
     _require_area(pv, Area.NONCONFORMITIES)
     request.auditor_log = "Nonconformities open in the period"
-    ncs = selectors.nonconformities(pv.viewer)
-    return _render(request, pv, "portal/browse_nonconformities.html", ncs=ncs)
+    ncs = list(selectors.nonconformities(pv.viewer))
+    return _render(request, pv, "portal/browse_nonconformities.html", ncs=ncs, nc_rows=_nc_rows(ncs, pv.scope))
 
 
 @never_cache
@@ -238,6 +263,9 @@ def registers(request, pv: PortalView):
     data = selectors.registers(pv.viewer, pv.scope.areas)
     shown = ", ".join(name for name in REGISTER_AREAS if data[name] is not None)
     request.auditor_log = f"Registers: {shown}"
+    if data["incidents"] is not None:
+        data["incidents"] = list(data["incidents"])
+        data["incident_rows"] = _incident_rows(data["incidents"])
     return _render(request, pv, "portal/browse_registers.html", **data)
 
 
