@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from audits.models import CorrectiveAction
@@ -31,6 +32,7 @@ def _acting(request) -> None:
     request.auditor_action_kind = AuditorAction.Kind.SAMPLE
 
 
+@never_cache  # what the auditors sampled: no copy in a browser's or proxy's cache
 @auditor_post
 @portal_page
 def sample_list(request, pv: PortalView):
@@ -128,6 +130,7 @@ def _add_choices(sample: Sample, viewer) -> list[tuple[int, str]]:
     return [(pk, words.get(pk, f"Record {pk}")) for pk in ids]
 
 
+@never_cache
 @auditor_post
 @portal_page
 def sample_detail(request, pv: PortalView, pk: int):
@@ -200,6 +203,7 @@ def sample_item_remove(request, pv: PortalView, pk: int):
     return redirect("portal:sample", engagement=pv.engagement.pk, pk=item.sample_id)
 
 
+@never_cache
 @portal_page
 def sample_csv(request, pv: PortalView, pk: int):
     """The sample as a spreadsheet: what it is of, the seed and rule, then its items."""

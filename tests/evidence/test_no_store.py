@@ -20,10 +20,11 @@ def test_evidence_pages_and_downloads_are_not_kept(client_as, compliance, audito
         reverse("evidence:download", args=[item.pk]),
         reverse("evidence:control_coverage", args=[world["mine"].pk]),
         reverse("evidence:requirement_coverage", args=[world["requirement"].pk]),
-        reverse("portal:home"),
         reverse("maintenance:occurrence", args=[world["mine_occ"].pk]),
     ):
         assert_not_stored(client.get(url), url)
+    home = reverse("portal:home")  # the auditor's landing page (the portal's own pages: tests/portal)
+    assert_not_stored(client_as(auditor).get(home), home)
 
 
 def test_the_emailed_task_page_is_not_kept(client, world):
