@@ -13,7 +13,7 @@ def test_dashboard_shows_next_audit_and_navigation(client_as, compliance):
     body = client_as(compliance).get(reverse("dashboard")).content.decode()
     for label in ["Dashboard", "Calendar", "Organisation", "Controls", "Evidence", "Risks", "Registers", "Audits"]:
         assert f">{label}</a>" in body
-    assert ">Auditor portal</a>" in body
+    assert ">Engagements</a>" in body and ">Your audits</a>" not in body  # the auditor's portal is theirs
     assert "Next external audit" in body
     assert "/static/bootstrap/css/bootstrap.min.css" in body
     assert "htmx" in body and "cdn" not in body.lower()
@@ -24,13 +24,15 @@ def test_auditor_lands_on_the_portal_and_sees_no_internal_navigation(client_as, 
     response = client.get(reverse("dashboard"), follow=True)
     assert response.redirect_chain[-1][0] == reverse("portal:home")
     body = response.content.decode()
-    assert ">Calendar</a>" not in body and ">Controls</a>" not in body and ">Auditor portal</a>" in body
+    assert ">Calendar</a>" not in body and ">Controls</a>" not in body and ">Engagements</a>" not in body
+    assert ">Your audits</a>" in body
 
 
 def test_each_role_is_offered_exactly_the_sections_it_may_open(client_as, owner, viewer):
-    for user in (owner, viewer):
+    for user, engagements in ((owner, False), (viewer, True)):  # leadership reads the engagements
         body = client_as(user).get(reverse("dashboard")).content.decode()
-        assert ">Controls</a>" in body and ">Auditor portal</a>" not in body
+        assert ">Controls</a>" in body and ">Your audits</a>" not in body
+        assert (">Engagements</a>" in body) is engagements
 
 
 def test_404_page_is_friendly(client_as, viewer):
