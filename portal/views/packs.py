@@ -70,8 +70,10 @@ def pack_create(request, pv: PortalView):
 @portal_page
 def pack_progress(request, pv: PortalView, pk: int):
     pack = reach.get_or_404(pv.viewer, _packs(pv), pk=pk)
+    if not request.htmx:  # opened as a page, not by the row's polling: the packs page it belongs to
+        return redirect("portal:packs", engagement=pv.engagement.pk)
     response = render(request, "portal/pack_row.html", pv.context(pack=pack))
-    if pack.state not in (PackState.QUEUED, PackState.BUILDING) and request.htmx:
+    if pack.state not in (PackState.QUEUED, PackState.BUILDING):
         # Done: the whole page is drawn again, so the build button and the "being built" note follow.
         response["HX-Refresh"] = "true"
     return response

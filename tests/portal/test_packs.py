@@ -350,10 +350,11 @@ def test_the_auditor_builds_follows_and_downloads_a_pack(setup, client, engaged_
 
     progress = reverse("portal:pack_progress", kwargs={"engagement": engagement.pk, "pk": pack.pk})
     logged = AuditorAction.objects.count()
-    assert "Waiting for the worker" in client.get(progress).text
+    assert client.get(progress).url == reverse("portal:packs", kwargs={"engagement": engagement.pk})
+    assert "Waiting for the worker" in client.get(progress, HTTP_HX_REQUEST="true").text
     assert AuditorAction.objects.count() == logged  # the progress bar's polling is not logged
     pack = pack_build(pack.pk)
-    fragment = client.get(progress).text
+    fragment = client.get(progress, HTTP_HX_REQUEST="true").text
     assert "data-hx-trigger" not in fragment and "Download the pack" in fragment
     assert client.get(progress, HTTP_HX_REQUEST="true")["HX-Refresh"] == "true"  # the whole page follows
 

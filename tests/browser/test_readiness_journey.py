@@ -9,7 +9,7 @@ import pytest
 from audits.models import Severity
 from audits.services import nc_raise
 from risks.models import Risk
-from tests.browser.conftest import PASSWORD, browser, page, screenshot, sign_in  # noqa: F401
+from tests.browser.conftest import PASSWORD
 from tests.portal.test_readiness import TODAY, _risk, org  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
