@@ -415,6 +415,9 @@ def bench_pages(user, world: dict, engagement_pk: int, runs: int, *, suffix: str
     """Each page for the auditor, and the floor view first (same client, same middleware)."""
     client = Client()
     client.force_login(user)
+    # The first page sets the browser's CSRF cookie, as the sign-in page does in a browser (a page is kept only
+    # for a browser that holds one: isms/foundation/pagecache.py).
+    client.get(reverse("portal:engagement", kwargs={"engagement": engagement_pk}))
     results = []
     targets = [("floor", "loadtest_floor", {}), *pages(world, engagement_pk)]
     for name, url_name, kwargs in targets:
@@ -492,13 +495,17 @@ def run(args, clock: float, today, people, rng, postgres: bool, engine_label: st
         )
         step(f"Large set built in {world['seconds']:.1f} s: {described}")
         results = bench_pages(auditor, world, found.pk, runs)
+        # The same pages kept until the data changes, as they are served in production after their first view.
+        settings.PAGE_CACHE_SECONDS = 600
+        kept = [r for r in bench_pages(auditor, world, found.pk, runs, suffix=" [kept page]")[1:]]
+        settings.PAGE_CACHE_SECONDS = 0
     took = time.perf_counter() - began
     load_at_end = report.load_average()
     load = "" if load_at_start is None else f"{load_at_start:.1f} at the start, {load_at_end:.1f} at the end"
     box = report.machine(db_detail, load)
     constancy = scenarios.query_constancy(small_pages[1:], results[1:])
     print()
-    print(report.terminal_table(results + small_pages))
+    print(report.terminal_table(results + kept + small_pages))
     for line in constancy:
         print(f"Queries, small → large: {line}")
     missed = [f"{r.name} ({r.median_ms:,.0f} ms)" for r in results if r.met is False]
@@ -509,14 +516,25 @@ def run(args, clock: float, today, people, rng, postgres: bool, engine_label: st
         key = f"portal-{'postgresql' if postgres else 'sqlite'}"
         notes = [
             f"Auditor portal benchmark (`--only portal`). Today was {today}; data built in {world['seconds']:.1f} s "
-            f"(seed {args.seed}), bulk-created; the page cache off (every page built in full)"
+            f"(seed {args.seed}), bulk-created; the page cache off for the first rows (every page built in full: what "
+            "the first view after a change costs)"
             + ("; PostgreSQL's JIT off, as isms/settings.py connects in production." if postgres else "."),
             f"Runs: {runs} per page after one warm-up request, signed in as the engagement's auditor (each request "
             f"also writes the auditor's log line). Target: each page under {PAGE_TARGET_MS} ms with the same number "
             "of queries on both sets. ×n: the page's median as a multiple of the floor view's, measured in the same "
             "run with the same client (benchmarks/load_urls.py).",
         ]
-        notes += [f"Target missed: {m}." for m in missed]
+        notes += [f"Target missed (first view after a change): {m}." for m in missed]
+        slow_kept = [f"{r.name} ({r.median_ms:,.0f} ms)" for r in kept if r.met is False]
+        notes.append(
+            "[kept page]: the same pages once viewed, kept until the data changes (isms/foundation/pagecache.py) "
+            "as production serves them; the auditors' log line is still written for each request. "
+            + (
+                f"Over the target even kept: {', '.join(slow_kept)}."
+                if slow_kept
+                else "Every kept page is under the target."
+            )
+        )
         section = report.run_section(
             engine_key=key,
             engine_label=f"Auditor portal — {engine_label}",
@@ -528,7 +546,7 @@ def run(args, clock: float, today, people, rng, postgres: bool, engine_label: st
                 f"{len(small['controls'])} controls, {small['occurrences']:,} tasks, {small['evidence']:,} evidence "
                 "items, 1 internal audit, 10 nonconformities, 20 risks, 20 incidents"
             ),
-            results=results + small_pages,
+            results=results + kept + small_pages,
             constancy=constancy,
             notes=notes,
         )

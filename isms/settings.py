@@ -382,6 +382,9 @@ CACHES = {
 # How long a page may be kept at most (seconds; 0 turns the page cache off). Any write through the application
 # ends it sooner; this bounds only what a write made outside it (psql, a restored backup) could leave behind.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 600)
+# Tables of ours whose writes change no kept page (isms/foundation/pagecache.py): the auditors' log gains a line on
+# every request an auditor makes, and no kept page shows it (the log and the engagement pages are built each time).
+PAGE_CACHE_UNWATCHED_TABLES = ["portal_auditoraction"]
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "isms.web.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -4,6 +4,8 @@ every request is written to the auditor log (who, what, when, from where)."""
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 
 from django.contrib import messages
@@ -22,6 +24,7 @@ from .models import AuditorAction, Engagement
 from .scope import open_engagements
 from .services import action_record
 
+_TITLE = re.compile(rb"<title>(.*?)(?: \xc2\xb7 ISMS tracker)?</title>", re.S)
 SESSION_KEY = "isms_portal_engagements"  # the engagements open when this session last made a request
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Sign-in, sign-out, password and two-step pages post for the person themselves, not to the ISMS.
@@ -65,6 +68,9 @@ def _fallback_words(request: HttpRequest, response: HttpResponse) -> str:
         return f"Asked for {request.path}: not found or not in the engagement"
     if response.status_code == 403:
         return f"Asked for {request.path}: not open to auditors"
+    title = _TITLE.search(response.content[:4096]) if not getattr(response, "streaming", False) else None
+    if title:
+        return f"Opened {html.unescape(title.group(1).decode(errors='replace')).strip()}"
     return f"Opened {request.path}"
 
 

@@ -48,6 +48,14 @@ HEADER = "X-Page-Cache"  # hit or miss, for people checking a deployment and for
 # attempts and lockouts (not on any cached page), and the version row itself.
 UNWATCHED_PREFIXES = ("django_session", "axes_", "foundation_dataversion")
 _WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+@functools.cache
+def _unwatched() -> tuple[str, ...]:
+    """The prefixes above and the apps' own tables no kept page shows (settings.PAGE_CACHE_UNWATCHED_TABLES)."""
+    return UNWATCHED_PREFIXES + tuple(getattr(settings, "PAGE_CACHE_UNWATCHED_TABLES", ()))
+
+
 _KEPT_HEADERS = ("Content-Type", "Vary", "Content-Language", "HX-Trigger", "HX-Push-Url", "HX-Retarget")
 
 
@@ -90,7 +98,7 @@ def _is_write(sql: str) -> bool:
     # The table follows the verb: INSERT INTO t, UPDATE t, DELETE FROM t.
     words = sql.lstrip().split(None, 3)
     table = words[2] if head in ("INSERT", "DELETE") and len(words) > 2 else words[1] if len(words) > 1 else ""
-    return not table.strip('"`').startswith(UNWATCHED_PREFIXES)
+    return not table.strip('"`').startswith(_unwatched())
 
 
 _migrating = False  # while migrate runs, the version's table may not exist yet; post_migrate changes it once

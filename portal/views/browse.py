@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from controls.models import Control, Requirement
 from evidence.models import EvidenceItem
 from isms.foundation import reach
+from isms.foundation.pagecache import cached_page
 
 from .. import selectors
 from ..models import Area
@@ -117,6 +118,7 @@ def _require_area(pv: PortalView, *areas: str) -> None:
 
 @never_cache
 @portal_page
+@cached_page
 def engagement(request, pv: PortalView):
     data = selectors.overview(pv.viewer, pv.scope, timezone.localdate())
     request.auditor_log = f"Overview of {pv.engagement.title}"
@@ -143,6 +145,7 @@ def _area_links(pv: PortalView) -> list[tuple[str, str]]:
 
 @never_cache
 @portal_page
+@cached_page
 def requirement(request, pv: PortalView, pk: int):
     found = reach.get_or_404(pv.viewer, Requirement.objects.select_related("framework"), pk=pk)
     data = selectors.requirement_page(pv.viewer, pv.scope, found, timezone.localdate())
@@ -152,6 +155,7 @@ def requirement(request, pv: PortalView, pk: int):
 
 @never_cache
 @portal_page
+@cached_page
 def control(request, pv: PortalView, pk: int):
     found = reach.get_or_404(pv.viewer, Control.objects.select_related("owner", "department"), pk=pk)
     data = selectors.control_page(pv.viewer, pv.scope, found, timezone.localdate())
@@ -180,6 +184,7 @@ def evidence_download(request, pv: PortalView, pk: int):
 
 @never_cache
 @portal_page
+@cached_page
 def risks(request, pv: PortalView):
     _require_area(pv, Area.RISKS)
     data = selectors.risks(pv.viewer)
@@ -198,6 +203,7 @@ def risks(request, pv: PortalView):
 
 @never_cache
 @portal_page
+@cached_page
 def internal_audits(request, pv: PortalView):
     _require_area(pv, Area.INTERNAL_AUDITS)
     request.auditor_log = "Internal audits in the period"
@@ -207,6 +213,7 @@ def internal_audits(request, pv: PortalView):
 
 @never_cache
 @portal_page
+@cached_page
 def internal_audit(request, pv: PortalView, pk: int):
     _require_area(pv, Area.INTERNAL_AUDITS)
     data = selectors.internal_audit(pv.viewer, pk)
@@ -216,6 +223,7 @@ def internal_audit(request, pv: PortalView, pk: int):
 
 @never_cache
 @portal_page
+@cached_page
 def nonconformities(request, pv: PortalView):
     _require_area(pv, Area.NONCONFORMITIES)
     request.auditor_log = "Nonconformities open in the period"
@@ -225,6 +233,7 @@ def nonconformities(request, pv: PortalView):
 
 @never_cache
 @portal_page
+@cached_page
 def nonconformity(request, pv: PortalView, pk: int):
     _require_area(pv, Area.NONCONFORMITIES)
     data = selectors.nonconformity(pv.viewer, pk)
@@ -240,6 +249,7 @@ def nonconformity(request, pv: PortalView, pk: int):
 
 @never_cache
 @portal_page
+@cached_page
 def management_reviews(request, pv: PortalView):
     _require_area(pv, Area.MANAGEMENT_REVIEWS)
     request.auditor_log = "Management reviews in the period"
@@ -249,6 +259,7 @@ def management_reviews(request, pv: PortalView):
 
 @never_cache
 @portal_page
+@cached_page
 def management_review(request, pv: PortalView, pk: int):
     _require_area(pv, Area.MANAGEMENT_REVIEWS)
     data = selectors.management_review(pv.viewer, pk)
@@ -258,6 +269,7 @@ def management_review(request, pv: PortalView, pk: int):
 
 @never_cache
 @portal_page
+@cached_page
 def registers(request, pv: PortalView):
     _require_area(pv, *REGISTER_AREAS)
     data = selectors.registers(pv.viewer, pv.scope.areas)

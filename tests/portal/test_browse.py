@@ -334,3 +334,34 @@ def test_the_areas_show_their_records_of_the_period(client, audit, areas):
     nav = client.get(url("engagement", audit)).content.decode()
     for name in ("risks", "internal_audits", "nonconformities", "management_reviews", "registers"):
         assert url(name, audit) in nav
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_page_is_still_logged_and_follows_new_evidence_and_the_end_of_the_engagement(
+    client, audit, owner, compliance
+):
+    """The portal's pages are kept until the data changes (isms/foundation/pagecache.py), as the staff pages are:
+    a kept page is still a line in the auditors' log, new evidence shows at once, and an ended engagement
+    signs its auditor out whatever is kept."""
+    from portal.services import engagement_end
+
+    client.force_login(audit["erin"])
+    client.get(url("engagement", audit))  # the first page sets the browser's CSRF cookie, as signing in does
+    page = url("control", audit, pk=audit["control"].pk)
+    assert client.get(page)["X-Page-Cache"] == "miss"
+    assert client.get(page)["X-Page-Cache"] == "hit"
+    lines = list(AuditorAction.objects.filter(user=audit["erin"], path=page).order_by("pk"))
+    assert len(lines) == 2 and all(line.engagement == audit["engagement"] for line in lines)
+    assert all("AC-01" in line.what for line in lines), [line.what for line in lines]
+    evidence_add_note(
+        note="Reviewed again after the finding",
+        by=owner,
+        source="web",
+        control=audit["control"],
+        effective_date=D(2025, 5, 2),
+    )
+    fresh = client.get(page)
+    assert fresh["X-Page-Cache"] == "miss" and "Reviewed again after the finding" in fresh.content.decode()
+    engagement_end(engagement=audit["engagement"], by=compliance, reason="Audit finished")
+    ended = client.get(page)
+    assert ended.status_code == 302 and ended.url.startswith(reverse("login"))
