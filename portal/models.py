@@ -119,9 +119,6 @@ class Engagement(models.Model):
     def get_status_display(self) -> str:
         return EngagementStatus(self.status).label
 
-    def in_period(self, day: datetime.date | None) -> bool:
-        return day is not None and self.period_start <= day <= self.period_end
-
     def area_labels(self) -> list[str]:
         return [Area(a).label for a in Area.values if a in (self.areas or [])]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils import timezone
 
 from controls.models import Control, Requirement
@@ -106,14 +105,3 @@ def forget(user) -> None:
     """Drop the cached scopes (after an engagement changed within one request or test)."""
     if hasattr(user, _CACHE) and not getattr(user, "is_preview", False):
         delattr(user, _CACHE)
-
-
-def any_of(scopes_: tuple[Scope, ...], build) -> Q | None:
-    """OR of `build(scope)` over the scopes (None when there is none: nothing is visible)."""
-    q = None
-    for s in scopes_:
-        part = build(s)
-        if part is None:
-            continue
-        q = part if q is None else q | part
-    return q
