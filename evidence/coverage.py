@@ -14,11 +14,12 @@ from operator import itemgetter
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from controls.models import Control, Requirement
 from isms.foundation import reach
+from isms.foundation.queries import among
 from isms.maintenance.models import Occurrence, Schedule
 from isms.maintenance.selectors import with_no_evidence_reasons
 
@@ -174,8 +175,9 @@ class Summary:
         self.evidence += mark.evidence_count
 
     def merge(self, other: "Summary") -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        mine, theirs = self.__dict__, other.__dict__
+        for name in SUMMARY_FIELDS:
+            mine[name] += theirs[name]
 
     @property
     def done(self) -> int:
@@ -200,6 +202,9 @@ class Summary:
         return f"{text}; {'; '.join(extra)}"
 
 
+SUMMARY_FIELDS = tuple(Summary.__dataclass_fields__)
+
+
 @dataclass
 class Strip:
     """One periodic activity over the period."""
@@ -219,7 +224,14 @@ class ControlLine:
     control: Control
     activities: list[str] = field(default_factory=list)  # the titles of its periodic activities in the period
     summary: Summary = field(default_factory=Summary)
-    paths: list[tuple[str, str]] = field(default_factory=list)  # (kind, SVG path) on a STRIP_COLUMNS-wide strip
+    # Per kind (in SEVERITY's order), the columns of the compact strip where a stretch of that kind falls, a bit
+    # each: a column shows the worst kind that has it.
+    masks: list[int] = field(default_factory=lambda: [0] * len(SEVERITY))
+
+    @property
+    def paths(self) -> list[tuple[str, str]]:
+        """The compact strip (STRIP_COLUMNS wide) as (kind, SVG path)."""
+        return _paths(self.masks)
 
     @property
     def activity_text(self) -> str:
@@ -307,19 +319,33 @@ def controls_for_requirement(user, requirement: Requirement) -> list[Control]:
     return list(reach.rule_for(Control).with_coverage_visible(user, controls))
 
 
-def control_coverage(*, control: Control, period: Period, user, today: datetime.date) -> Coverage:
-    """Every task of the control's periodic activities in the period, with its status, timing and evidence."""
+def control_coverage(
+    *,
+    control: Control,
+    period: Period,
+    user,
+    today: datetime.date,
+    evidence: QuerySet[EvidenceItem] | None = None,
+    task_links: bool = True,
+    direct_listed: bool = True,
+) -> Coverage:
+    """Every task of the control's periodic activities in the period, with its status, timing and evidence.
+
+    For a page that reads more evidence itself (the auditor portal's control page): `evidence`, the user's reach
+    of evidence already asked for (`reach.visible(user, EvidenceItem)`); `task_links=False` when the page links to
+    no task (every mark's `can_open` is False); `direct_listed=False` when it lists the direct evidence itself
+    (only their count is asked)."""
     by_pk = {control.pk: control}
-    schedules = list(_schedules(by_pk).select_related("owner").order_by("title", "pk"))
-    on_strips = {"schedule__in": [s.pk for s in schedules], "due_date__range": (period.start, period.end)}
+    schedules = list(_schedules(by_pk, period).select_related("owner").order_by("title", "pk"))
+    on_strips = among("schedule", [s.pk for s in schedules]) & Q(due_date__range=(period.start, period.end))
     occurrences = list(
-        Occurrence.objects.filter(**on_strips)
+        Occurrence.objects.filter(on_strips)
         .select_related("owner")
         .annotate(evidence_count=_live_evidence_count())
         .order_by("due_date", "pk")
     )
-    before = _due_before({"schedule__in": on_strips["schedule__in"]}, period)
-    openable = set(reach.visible(user, Occurrence).filter(**on_strips).values_list("pk", flat=True))
+    before = {s.pk: s.due_before for s in schedules}
+    openable = set(reach.visible(user, Occurrence).filter(on_strips).values_list("pk", flat=True)) if task_links else ()
     reasons = {
         occ.pk: occ.without_evidence_reason
         for occ in with_no_evidence_reasons(o for o in occurrences if o.state == "done" and not o.evidence_count)
@@ -350,7 +376,12 @@ def control_coverage(*, control: Control, period: Period, user, today: datetime.
         strips.append(strip)
 
     direct_total, direct_evidence = _direct_evidence(
-        Q(control=control, occurrence__isnull=True), on_strips, period=period, user=user
+        Q(control=control, occurrence__isnull=True),
+        on_strips,
+        period=period,
+        user=user,
+        evidence=evidence,
+        listed=direct_listed,
     )
     total.evidence += direct_total
     return Coverage(
@@ -413,19 +444,22 @@ def requirement_coverage(
     `_segments`); tests/evidence/test_coverage.py compares them. `summary_only`: only the per-control lines."""
     by_pk = {c.pk: c for c in controls}
     lines = {pk: ControlLine(control=c) for pk, c in by_pk.items()}
-    schedules = list(_schedules(by_pk).order_by("title", "pk").values_list("pk", "title", "subject_id", "active"))
+    schedules = list(
+        _schedules(by_pk, period)
+        .order_by("title", "pk")
+        .values_list("pk", "title", "subject_id", "active", "due_before")
+    )
     schedules.sort(key=lambda s: by_pk[s[2]].reference)  # stable: by control, then by title
-    # The controls' activities by a join rather than a list of their ids: ~600 ids, passed to four queries,
-    # cost more to send than the queries took.
-    of_controls = {"schedule__subject_type": _control_type(), "schedule__subject_id__in": list(by_pk)}
-    on_strips = {**of_controls, "due_date__range": (period.start, period.end)}
+    on_strips = among("schedule", [s[0] for s in schedules]) & Q(due_date__range=(period.start, period.end))
     rows = (
-        Occurrence.objects.filter(**on_strips)
+        Occurrence.objects.filter(on_strips)
         .order_by("schedule_id", "due_date", "pk")
-        .values_list("schedule_id", "pk", "due_date", "state", "completed_on", _live_evidence_count())
+        # The count as kept, None for a task without live evidence: no Coalesce, whose conversion of each of
+        # thousands of values in Python cost a tenth of the portal's overview.
+        .values_list("schedule_id", "pk", "due_date", "state", "completed_on", "evidence_tally__live")
     )
     by_schedule = {pk: list(group) for pk, group in groupby(rows, key=itemgetter(0))}
-    before = _due_before(of_controls, period)
+    before = {s[0]: s[4] for s in schedules}
 
     start = period.start.toordinal()
     columns = _StripColumns(period)
@@ -435,7 +469,7 @@ def requirement_coverage(
     masks: dict[int, list[int]] = {pk: [0] * len(SEVERITY) for pk in by_pk}
     gaps = []  # (due date, control reference, position of the activity, task id): sorted below as the page lists them
     mark_count = 0
-    for position, (schedule_pk, title, control_pk, active) in enumerate(schedules):
+    for position, (schedule_pk, title, control_pk, active, _) in enumerate(schedules):
         occs = by_schedule.get(schedule_pk, ())
         if not occs and not active:
             continue  # an old activity with nothing in this period
@@ -452,6 +486,7 @@ def requirement_coverage(
         else:
             since = occs[0][2].toordinal() - start + 1 if occs else 0
         for _, pk, due, state, completed_on, evidence in occs:
+            evidence = evidence or 0
             # Occurrence.status, with due and upcoming as one: "still to come".
             if state == "done":
                 outcome = ON_TIME if completed_on <= due else LATE
@@ -478,7 +513,7 @@ def requirement_coverage(
     total = Summary()
     for pk, line in lines.items():
         line.summary = Summary(*counters[pk])
-        line.paths = _paths(masks[pk])
+        line.masks = masks[pk]
         total.merge(line.summary)
 
     if summary_only:
@@ -517,7 +552,7 @@ def requirement_coverage(
         )
         gaps_shown.append((control_of[occ.schedule_id], mark))
 
-    direct = Q(requirement=requirement) | Q(control__in=list(by_pk), occurrence__isnull=True)
+    direct = Q(requirement=requirement) | (among("control", by_pk) & Q(occurrence__isnull=True))
     direct_total, direct_evidence = _direct_evidence(direct, on_strips, period=period, user=user)
     total.evidence += direct_total
     return RequirementCoverage(
@@ -539,54 +574,48 @@ def _control_type() -> ContentType:
     return ContentType.objects.get_for_model(Control)
 
 
-def _schedules(by_pk: dict[int, Control]):
-    """The periodic activities of the controls."""
-    return Schedule.objects.filter(subject_type=_control_type(), subject_id__in=list(by_pk))
+def _schedules(by_pk: dict[int, Control], period: Period):
+    """The periodic activities of the controls, each with `due_before`: its last due date before the period (where
+    the stretch of its first task in the period begins), found in the (schedule, due date) index."""
+    due_before = (
+        Occurrence.objects.filter(schedule=OuterRef("pk"), due_date__lt=period.start)
+        .order_by("-due_date")
+        .values("due_date")[:1]
+    )
+    return Schedule.objects.filter(Q(subject_type=_control_type()) & among("subject_id", by_pk)).annotate(
+        due_before=Subquery(due_before)
+    )
 
 
 def _live_evidence_count() -> Coalesce:
-    """A task's live evidence items, counted in the database for each row."""
-    live_count = (
-        EvidenceItem.objects.live()
-        .filter(occurrence=OuterRef("pk"))
-        .order_by()
-        .values("occurrence")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(live_count, output_field=IntegerField()), 0)
+    """A task's live evidence items, as the database keeps them (`TaskEvidenceCount`): read with the task in one
+    join, where counting each task's items (and whether a correction replaced each) was most of a big page."""
+    return Coalesce(F("evidence_tally__live"), 0)
 
 
-def _due_before(schedules: dict, period: Period) -> dict[int, datetime.date]:
-    """The due date just before the period, per schedule (`schedules`: a filter of occurrences by their schedule):
-    where the first occurrence's stretch begins."""
-    return dict(
-        Occurrence.objects.filter(**schedules, due_date__lt=period.start)
-        .order_by()
-        .values("schedule")
-        .annotate(last=Max("due_date"))
-        .values_list("schedule", "last")
-    )
-
-
-def _direct_evidence(direct: Q, on_strips: dict, *, period: Period, user) -> tuple[int, list[EvidenceItem]]:
+def _direct_evidence(
+    direct: Q, on_strips: Q, *, period: Period, user, evidence=None, listed: bool = True
+) -> tuple[int, list[EvidenceItem]]:
     """Evidence filed for the control or requirement itself in the period (not on a task of the strips): how
-    many, and the newest DIRECT_SHOWN."""
+    many, and (when `listed`) the newest DIRECT_SHOWN. `evidence`: the user's reach of evidence, if already
+    asked for."""
     in_period = Q(effective_date__range=(period.start, period.end)) | Q(
         period_start__lte=period.end, period_end__gte=period.start
     )
     direct_qs = (
-        reach.visible(user, EvidenceItem)
+        (reach.visible(user, EvidenceItem) if evidence is None else evidence)
         .live()
         .filter(direct)
         .filter(in_period)
         # Already counted on its task. As a subquery of the tasks' ids: PostgreSQL hashes them, where excluding
         # through a join read every task (GDPR Art. 5 on the load-test data: 93 -> 58 ms).
-        .exclude(occurrence__in=Occurrence.objects.filter(**on_strips).values("pk"))
+        .exclude(occurrence__in=Occurrence.objects.filter(on_strips).values("pk"))
     )
     # Counted in the database; only the newest are listed (the library has the rest), so a requirement
     # mapped to dozens of controls renders as fast as one with a single control.
     direct_total = direct_qs.count()
+    if not listed:
+        return direct_total, []
     direct_evidence = list(
         direct_qs.select_related("submitted_by", "control", "requirement").order_by("-effective_date", "-pk")[
             :DIRECT_SHOWN

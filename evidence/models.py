@@ -235,3 +235,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class TaskEvidenceCount(models.Model):
+    """How many live evidence items (`EvidenceItem.objects.live()`) a task has, for the tasks that have any.
+
+    Kept by the database itself: triggers on the evidence table (migration 0010) recount a task whenever one of
+    its items is added, deleted, corrected, moved or removed, whoever writes it (services, imports, bulk loads,
+    factories). Coverage reads a task's count here instead of counting its items on every page: counting them for
+    the ~6,000 tasks of a year across 500 controls was most of the auditor portal's overview. Never written by
+    the application; a task with no live evidence has no row."""
+
+    occurrence = models.OneToOneField(
+        "maintenance.Occurrence",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # a task with evidence cannot be deleted (EvidenceItem.occurrence protects it)
+        db_constraint=False,  # written by triggers only, which need no check of theirs
+        related_name="evidence_tally",
+    )
+    live = models.PositiveIntegerField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.live} live item(s) on task {self.occurrence_id}"

@@ -5,7 +5,6 @@ queries whatever the rows (tests/portal/test_browse.py counts them)."""
 from __future__ import annotations
 
 import datetime
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
@@ -21,6 +20,7 @@ from controls.models import Control, Framework, Requirement, SoAVersion
 from evidence import coverage
 from evidence.models import EvidenceItem
 from isms.foundation import reach
+from isms.foundation.queries import among
 from isms.foundation.templatetags.links import safe_href
 
 from .scope import Scope
@@ -147,19 +147,14 @@ def soa_in_force(viewer, frameworks: list[Framework], period_end: datetime.date)
 
 # --- coverage across the requirements ---------------------------------------------------------------------------
 
-_RUN = re.compile(r"M(\d+) 0h(\d+)")
 
+@dataclass(slots=True)
+class ControlRef:
+    """A control in scope as the overview links it (requirement_coverage reads its pk and reference)."""
 
-def _masks(paths: list[tuple[str, str]]) -> dict[str, int]:
-    """The columns of each kind on a compact strip, read back from its paths (`coverage._paths` writes one
-    rectangle "M<first> 0h<width>v1h-<width>z" per run of columns)."""
-    masks: dict[str, int] = {}
-    for kind, d in paths:
-        bits = 0
-        for first, width in _RUN.findall(d):
-            bits |= ((1 << int(width)) - 1) << int(first)
-        masks[kind] = bits
-    return masks
+    pk: int
+    reference: str
+    href: str
 
 
 @dataclass
@@ -169,13 +164,13 @@ class RequirementLine:
 
     requirement: Requirement
     soa: dict | None = None
-    controls: list[Control] = field(default_factory=list)
+    controls: list[ControlRef] = field(default_factory=list)
     summary: coverage.Summary = field(default_factory=coverage.Summary)
     paths: list[tuple[str, str]] = field(default_factory=list)
 
 
 def requirement_lines(
-    viewer, requirements: list[Requirement], controls: list[Control], period: coverage.Period, today: datetime.date
+    viewer, requirements: list[Requirement], controls: list[ControlRef], period: coverage.Period, today: datetime.date
 ) -> tuple[dict[int, RequirementLine], coverage.RequirementCoverage | None]:
     """Each requirement with its controls in scope and their coverage merged: every control's compact strip and
     counts come from one `coverage.requirement_coverage` over all the controls in scope (a constant number of
@@ -185,7 +180,7 @@ def requirement_lines(
         return lines, None
     by_pk = {c.pk: c for c in controls}
     mapping = Control.requirements.through.objects.filter(
-        requirement_id__in=list(lines), control_id__in=list(by_pk)
+        among("requirement_id", lines) & among("control_id", by_pk)
     ).values_list("requirement_id", "control_id")
     of_requirement = defaultdict(list)
     for requirement_id, control_id in mapping:
@@ -202,8 +197,8 @@ def requirement_lines(
             if control_line is None:
                 continue
             line.summary.merge(control_line.summary)
-            for kind, bits in _masks(control_line.paths).items():
-                merged[coverage.SEVERITY_RANK[kind]] |= bits
+            for rank, bits in enumerate(control_line.masks):
+                merged[rank] |= bits
         line.paths = coverage._paths(merged)
     return lines, cov
 
@@ -217,6 +212,37 @@ class FrameworkSection:
     soa: SoAInForce | None
     lines: list[RequirementLine]
 
+    @property
+    def rows(self) -> SafeString:
+        """The requirements' table rows in one pass (as EvidenceList.rows: every value escaped with html.escape);
+        the HTML is the one portal/browse_engagement.html wrote with a loop."""
+        out = []
+        for line in self.lines:
+            r = line.requirement
+            cells = [f'<td><a href="{r.href}">{escape(r.identifier)}</a> {escape(r.title)}</td>']
+            if self.soa:
+                if line.soa:
+                    soa = line.soa
+                    cells.append(
+                        f"<td>{'Yes' if soa.get('applicable') else 'No'}</td>"
+                        f'<td class="small">{escape(soa.get("justification") or "—")}</td>'
+                        f"<td>{escape(str(soa.get('status_label', '')))}</td>"
+                    )
+                else:
+                    cells.append('<td colspan="3" class="small text-body-secondary">Not in this version</td>')
+            if line.controls:
+                summary = line.summary
+                gaps = f", {summary.gaps} gap{'s' if summary.gaps != 1 else ''}" if summary.gaps else ""
+                cells.append(f'<td class="small">{line.links}</td>')
+                cells.append(
+                    f'<td>{line.svg}<div class="small text-body-secondary">{summary.done} of {summary.expected} done'
+                    f"{gaps}</div></td>"
+                )
+            else:
+                cells.append('<td class="small"><span class="text-body-secondary">None in scope</span></td><td></td>')
+            out.append('<tr data-testid="requirement-row">\n  ' + "\n  ".join(cells) + "\n</tr>")
+        return mark_safe("\n".join(out))  # noqa: S308 (every value escaped; links and strips written escaped)
+
 
 def overview(viewer, scope: Scope, today: datetime.date) -> dict:
     """The engagement's overview: each framework in scope with its requirements (and SoA lines), their controls
@@ -227,10 +253,12 @@ def overview(viewer, scope: Scope, today: datetime.date) -> dict:
         .only("pk", "framework_id", "identifier", "title", "position")
         .order_by("framework_id", "position", "pk")
     )
-    controls = list(reach.visible(viewer, Control).only("pk", "reference", "name").order_by("reference"))
+    # The controls as their reference and address only: ~500 model objects cost more to build than the query.
     of_control, of_requirement = address("portal:control", scope), address("portal:requirement", scope)
-    for control in controls:
-        control.href = of_control(control.pk)
+    controls = [
+        ControlRef(pk, reference, of_control(pk))
+        for pk, reference in reach.visible(viewer, Control).order_by("reference").values_list("pk", "reference")
+    ]
     for requirement in requirements:
         requirement.href = of_requirement(requirement.pk)
     period = period_of(scope)
@@ -297,15 +325,24 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
     """A control: its activities and their tasks due in the period with each task's evidence, the evidence filed
     on the control itself, and its coverage strip for the period."""
     period = period_of(scope)
-    cov = coverage.control_coverage(control=control, period=period, user=viewer, today=today)
+    visible = reach.visible(viewer, EvidenceItem)
+    # No task links (the task pages are the staff's; the auditor reads each task here) and no direct list (this
+    # page lists every item filed on the control below, not only the period's newest).
+    cov = coverage.control_coverage(
+        control=control,
+        period=period,
+        user=viewer,
+        today=today,
+        evidence=visible,
+        task_links=False,
+        direct_listed=False,
+    )
     marks = [m for strip in cov.strips for m in strip.marks]
     task_ids = [m.occurrence.pk for m in marks]
-    visible = reach.visible(viewer, EvidenceItem)
     items = defaultdict(EvidenceList)
     for item in mark_outside(evidence_of(viewer, visible, occurrence__in=task_ids), scope):
         items[item.occurrence_id].append(item)
     for m in marks:
-        m.can_open = False  # the task pages are the staff's; the auditor reads the task here
         m.items = items.get(m.occurrence.pk, EvidenceList())
     direct = evidence_of(viewer, visible, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
     requirements = list(
