@@ -40,9 +40,23 @@ def address(name: str, scope: Scope):
 
 
 class EvidenceList(list):
-    """Evidence items for portal/_partials/browse_evidence.html, which writes `rows`: the table's rows in one pass,
-    every value escaped with html.escape (what Django's escape does), rather than a template loop that resolves,
-    localises and escapes each cell (the control page lists a hundred items). The HTML is the template's."""
+    """Evidence items as a table (`table`): what, who, when, its date (marked when outside the period under audit),
+    hash and size; files download as attachments. The rows are written in one pass, every value escaped with
+    html.escape (what Django's escape does), rather than a template loop that resolves, localises and escapes each
+    cell (the control page lists a hundred items in a dozen tables)."""
+
+    caption = "Evidence"
+
+    @property
+    def table(self) -> SafeString:
+        return mark_safe(  # noqa: S308 (the caption is escaped, the rows too)
+            '<div class="table-responsive">\n<table class="table table-sm align-middle mb-2">\n'
+            f'  <caption class="visually-hidden">{escape(self.caption)}</caption>\n'
+            '  <thead><tr><th scope="col">Evidence</th><th scope="col">Type</th><th scope="col">Submitted by</th>'
+            '<th scope="col">Submitted</th><th scope="col">Effective date</th><th scope="col">SHA-256</th>'
+            '<th scope="col" class="text-end">Size</th></tr></thead>\n'
+            f"  <tbody>\n{self.rows}\n  </tbody>\n</table>\n</div>"
+        )
 
     @property
     def rows(self) -> SafeString:
@@ -87,11 +101,12 @@ class EvidenceList(list):
         return mark_safe("\n".join(out))  # noqa: S308 (every value escaped)
 
 
-def mark_outside(items, scope: Scope) -> EvidenceList:
+def mark_outside(items, scope: Scope, caption: str = "Evidence") -> EvidenceList:
     """Flag each item whose effective date falls outside the period under audit (shown with a badge, not hidden),
-    and give each its download address."""
+    and give each its download address. `caption`: the table's caption, for screen readers."""
     download = address("portal:evidence_download", scope)
     items = EvidenceList(items)
+    items.caption = caption
     for item in items:
         item.outside_period = not (scope.period_start <= item.effective_date <= scope.period_end)
         item.download_url = download(item.pk)
@@ -289,13 +304,33 @@ def overview(viewer, scope: Scope, today: datetime.date) -> dict:
     }
 
 
+def control_rows(lines: list[coverage.ControlLine]) -> SafeString:
+    """A requirement's controls with their coverage, as table rows written in one pass (as EvidenceList.rows);
+    the HTML is the one portal/browse_requirement.html wrote with a loop."""
+    out = []
+    for line in lines:
+        c, n = line.control, line.summary
+        svg = "".join(f'<path class="cov-fill-{kind}" d="{d}"/>' for kind, d in line.paths)
+        out.append(
+            f'  <tr data-testid="control-row">\n'
+            f'    <td><a href="{c.href}">{escape(c.reference)}</a> {escape(c.name)}\n'
+            f'      <div class="small text-body-secondary">{escape(line.activity_text)}</div></td>\n'
+            f'    <td><svg class="cov-svg" viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true" '
+            f'focusable="false">{svg}</svg></td>\n'
+            f'    <td class="text-end">{n.on_time}</td><td class="text-end">{n.late}</td>\n'
+            f'    <td class="text-end">{line.missed_or_overdue}</td><td class="text-end">{n.no_evidence}</td>\n'
+            f'    <td class="text-end">{n.ahead}</td><td class="text-end">{n.evidence}</td>\n  </tr>'
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 (every value escaped; kinds and paths are coverage's own)
+
+
 def requirement_page(viewer, scope: Scope, requirement: Requirement, today: datetime.date) -> dict:
     """A requirement: its SoA line in force, its controls in scope with their coverage, the evidence filed on it."""
     period = period_of(scope)
     controls = list(
         reach.visible(viewer, Control)
         .filter(requirements=requirement)
-        .select_related("owner", "department")
+        .only("pk", "reference", "name")
         .order_by("reference")
     )
     of_control = address("portal:control", scope)
@@ -315,9 +350,12 @@ def requirement_page(viewer, scope: Scope, requirement: Requirement, today: date
         "soa_line": soa.lines.get(requirement.identifier) if soa else None,
         "controls": controls,
         "lines": cov.by_control if cov else [],
+        "control_rows": control_rows(cov.by_control) if cov else "",
         "coverage": cov,
         "period": period,
-        "evidence": mark_outside(evidence_of(viewer, requirement=requirement), scope),
+        "evidence": mark_outside(
+            evidence_of(viewer, requirement=requirement), scope, "Evidence filed on the requirement itself"
+        ),
     }
 
 
@@ -344,6 +382,7 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
         items[item.occurrence_id].append(item)
     for m in marks:
         m.items = items.get(m.occurrence.pk, EvidenceList())
+        m.items.caption = "Evidence of this task"
     direct = evidence_of(viewer, visible, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
     requirements = list(
         reach.visible(viewer, Requirement)
@@ -356,7 +395,7 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
         "coverage": cov,
         "period": period,
         "requirements": requirements,
-        "direct": mark_outside(direct, scope),
+        "direct": mark_outside(direct, scope, "Evidence filed on the control itself"),
     }
 
 
