@@ -19,8 +19,10 @@ POSTGRESQL = [
     BEGIN
       IF task IS NULL THEN RETURN; END IF;
       -- One recount of a task at a time: a second waits here for the first's transaction to end, then counts
-      -- with what it committed (each statement below reads the data as committed when it starts).
-      PERFORM pg_advisory_xact_lock(27001, hashtext(task::text));
+      -- with what it committed (each statement below reads the data as committed when it starts). The lock is the
+      -- task's row lock, kept in the row itself: an advisory lock per task ran out of shared memory when one
+      -- transaction loaded evidence for 16,000 tasks.
+      PERFORM 1 FROM maintenance_occurrence WHERE id = task FOR NO KEY UPDATE;
       DELETE FROM evidence_taskevidencecount WHERE occurrence_id = task;
       INSERT INTO evidence_taskevidencecount (occurrence_id, live)
         SELECT task, count(*) {LIVE_ON.format(tasks="= task")} HAVING count(*) > 0;

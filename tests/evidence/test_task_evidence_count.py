@@ -128,7 +128,7 @@ def _waits_on_a_recount(deadline_s: float = 10.0) -> bool:
     end = time.monotonic() + deadline_s
     with connections["default"].cursor() as cursor:
         while time.monotonic() < end:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype IN ('tuple', 'transactionid') AND NOT granted")
             if cursor.fetchone()[0]:
                 return True
             time.sleep(0.005)
