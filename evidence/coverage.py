@@ -6,14 +6,17 @@ missed tasks and tasks done without evidence show as gaps. Built in a fixed numb
 the number of occurrences."""
 
 import datetime
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import groupby
 from operator import itemgetter
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -336,7 +339,9 @@ def control_coverage(
     no task (every mark's `can_open` is False); `direct_listed=False` when it lists the direct evidence itself
     (only their count is asked)."""
     by_pk = {control.pk: control}
-    schedules = list(_schedules(by_pk, period).select_related("owner").order_by("title", "pk"))
+    schedules = list(
+        _schedules(by_pk).annotate(due_before=_due_before(period)).select_related("owner").order_by("title", "pk")
+    )
     on_strips = among("schedule", [s.pk for s in schedules]) & Q(due_date__range=(period.start, period.end))
     occurrences = list(
         Occurrence.objects.filter(on_strips)
@@ -427,64 +432,80 @@ class _StripColumns:
         return bits
 
 
-def requirement_coverage(
-    *,
-    requirement: Requirement,
-    controls: list[Control],
-    period: Period,
-    user,
-    today: datetime.date,
-    summary_only: bool = False,
-) -> RequirementCoverage:
-    """Across every mapped control: a control's evidence counts for each requirement it satisfies.
+class ActivityTally(NamedTuple):
+    """One periodic activity's tasks in a period, summarised as requirement_coverage adds them up per control:
+    the counters (a Summary's fields, in order), the compact strip's columns of each kind, and its gaps."""
 
-    Summarised per control from a few columns of each task (no model objects): a requirement behind 83 controls
-    has ~7,500 tasks in a year, and loading them as objects with their owners cost ~0.8 s. Only the gaps listed
-    are loaded whole. The counts and strips are those of the controls' own coverage pages (`control_coverage`,
-    `_segments`); tests/evidence/test_coverage.py compares them. `summary_only`: only the per-control lines."""
-    by_pk = {c.pk: c for c in controls}
-    lines = {pk: ControlLine(control=c) for pk, c in by_pk.items()}
-    schedules = list(
-        _schedules(by_pk, period)
-        .order_by("title", "pk")
-        .values_list("pk", "title", "subject_id", "active", "due_before")
-    )
-    schedules.sort(key=lambda s: by_pk[s[2]].reference)  # stable: by control, then by title
-    on_strips = among("schedule", [s[0] for s in schedules]) & Q(due_date__range=(period.start, period.end))
+    tasks: int
+    counts: list[int]
+    masks: list[int]
+    gaps: list[tuple[datetime.date, int]]  # (due date, task id), in due order
+
+
+NO_TASKS = ActivityTally(0, [0] * 9, [0] * len(SEVERITY), [])
+TALLIES_KEPT_SECONDS = 36 * 3600  # until the day after: `today` is part of the key (what is overdue changes)
+
+
+def activity_tallies(tokens: dict[int, int | None], period: Period, today: datetime.date) -> dict[int, ActivityTally]:
+    """Each activity's tally for the period, by activity id (`tokens`: activity id -> its ActivityCoverageToken).
+
+    The tallies of one set of activities (a page's: a requirement's controls, an engagement's) are kept together
+    in the cache, each with the token it was made under; the database changes an activity's token whenever one of
+    its tasks or their evidence changes. So a page over hundreds of controls reads their tallies in one round trip
+    and summarises again only the activities whose token changed since (after a piece of evidence is added, one).
+    An activity without a token has never had a task."""
+    ids = ",".join(map(str, sorted(tokens)))
+    key = f"coverage-tallies:{hashlib.sha256(ids.encode()).hexdigest()[:32]}:{period.start}:{period.end}:{today}"
+    kept = cache.get(key) or {}
+    tallies, missing = {}, []
+    for pk, token in tokens.items():
+        if token is None:
+            tallies[pk] = NO_TASKS
+            continue
+        found = kept.get(pk)
+        if found is not None and found[0] == token:
+            tallies[pk] = ActivityTally(*found[1])
+        else:
+            missing.append(pk)
+    if missing:
+        tallies.update(_summarise(missing, period, today))
+        # Plain tuples: they are read back a few microseconds each, where objects of a class cost several times more.
+        kept = {pk: (token, tuple(tallies[pk])) for pk, token in tokens.items() if token is not None}
+        cache.set(key, kept, TALLIES_KEPT_SECONDS)
+    return tallies
+
+
+def _summarise(activities: list[int], period: Period, today: datetime.date) -> dict[int, ActivityTally]:
+    """The tallies of `activities` from a few columns of each task (no model objects): two queries."""
+    due_before = dict(Schedule.objects.filter(among("pk", activities)).values_list("pk", _due_before(period)))
     rows = (
-        Occurrence.objects.filter(on_strips)
+        Occurrence.objects.filter(among("schedule", activities) & Q(due_date__range=(period.start, period.end)))
         .order_by("schedule_id", "due_date", "pk")
         # The count as kept, None for a task without live evidence: no Coalesce, whose conversion of each of
         # thousands of values in Python cost a tenth of the portal's overview.
         .values_list("schedule_id", "pk", "due_date", "state", "completed_on", "evidence_tally__live")
     )
     by_schedule = {pk: list(group) for pk, group in groupby(rows, key=itemgetter(0))}
-    before = {s[0]: s[4] for s in schedules}
-
     start = period.start.toordinal()
     columns = _StripColumns(period)
     known = columns.known
-    counters: dict[int, list[int]] = {pk: [0] * 9 for pk in by_pk}
-    # Per control and kind, the columns of its compact strip where a stretch of that kind falls (a bit each).
-    masks: dict[int, list[int]] = {pk: [0] * len(SEVERITY) for pk in by_pk}
-    gaps = []  # (due date, control reference, position of the activity, task id): sorted below as the page lists them
-    mark_count = 0
-    for position, (schedule_pk, title, control_pk, active, _) in enumerate(schedules):
-        occs = by_schedule.get(schedule_pk, ())
-        if not occs and not active:
-            continue  # an old activity with nothing in this period
-        lines[control_pk].activities.append(title)
-        count, mask, reference = counters[control_pk], masks[control_pk], by_pk[control_pk].reference
-        mark_count += len(occs)
+    tallies = {}
+    for activity in activities:
+        occs = by_schedule.get(activity, ())
+        if not occs:
+            tallies[activity] = NO_TASKS
+            continue
+        count, mask, gaps = [0] * 9, [0] * len(SEVERITY), []
+        tallies[activity] = ActivityTally(len(occs), count, mask, gaps)
         # The stretch each task stands for begins the day after the one before it (as _segments draws it),
         # in days from the start of the period.
-        previous = before.get(schedule_pk)
+        previous = due_before.get(activity)
         if previous is not None:
             since = previous.toordinal() - start + 1
         elif len(occs) > 1:  # the first ever: assume the usual interval
             since = 2 * occs[0][2].toordinal() - occs[1][2].toordinal() - start + 1
         else:
-            since = occs[0][2].toordinal() - start + 1 if occs else 0
+            since = occs[0][2].toordinal() - start + 1
         for _, pk, due, state, completed_on, evidence in occs:
             evidence = evidence or 0
             # Occurrence.status, with due and upcoming as one: "still to come".
@@ -504,11 +525,56 @@ def requirement_coverage(
             count[EVIDENCE] += evidence
             if gap:
                 count[GAPS] += 1
-                gaps.append((due, reference, position, pk))
+                gaps.append((due, pk))
             day = due.toordinal() - start + 1
             bits = known.get((since, day))  # inline: a call per task was a tenth of the page
             mask[0 if gap else RANK_OF[outcome]] |= columns.bits(since, day) if bits is None else bits
             since = day
+    return tallies
+
+
+def requirement_coverage(
+    *,
+    requirement: Requirement,
+    controls: list[Control],
+    period: Period,
+    user,
+    today: datetime.date,
+    summary_only: bool = False,
+) -> RequirementCoverage:
+    """Across every mapped control: a control's evidence counts for each requirement it satisfies.
+
+    Summarised per control from a few columns of each task (no model objects): a requirement behind 83 controls
+    has ~7,500 tasks in a year, and loading them as objects with their owners cost ~0.8 s. Only the gaps listed
+    are loaded whole. The counts and strips are those of the controls' own coverage pages (`control_coverage`,
+    `_segments`); tests/evidence/test_coverage.py compares them. `summary_only`: only the per-control lines."""
+    by_pk = {c.pk: c for c in controls}
+    lines = {pk: ControlLine(control=c) for pk, c in by_pk.items()}
+    schedules = list(
+        _schedules(by_pk)
+        .order_by("title", "pk")
+        .values_list("pk", "title", "subject_id", "active", "coverage_token__token")
+    )
+    schedules.sort(key=lambda s: by_pk[s[2]].reference)  # stable: by control, then by title
+    tallies = activity_tallies({s[0]: s[4] for s in schedules}, period, today)
+
+    counters: dict[int, list[int]] = {pk: [0] * 9 for pk in by_pk}
+    # Per control and kind, the columns of its compact strip where a stretch of that kind falls (a bit each).
+    masks: dict[int, list[int]] = {pk: [0] * len(SEVERITY) for pk in by_pk}
+    gaps = []  # (due date, control reference, position of the activity, task id): sorted below as the page lists them
+    mark_count = 0
+    for position, (schedule_pk, title, control_pk, active, _) in enumerate(schedules):
+        tally = tallies[schedule_pk]
+        if not tally.tasks and not active:
+            continue  # an old activity with nothing in this period
+        lines[control_pk].activities.append(title)
+        mark_count += tally.tasks
+        count, mask, reference = counters[control_pk], masks[control_pk], by_pk[control_pk].reference
+        for i, n in enumerate(tally.counts):
+            count[i] += n
+        for i, bits in enumerate(tally.masks):
+            mask[i] |= bits
+        gaps.extend((due, reference, position, pk) for due, pk in tally.gaps)
 
     total = Summary()
     for pk, line in lines.items():
@@ -553,6 +619,7 @@ def requirement_coverage(
         gaps_shown.append((control_of[occ.schedule_id], mark))
 
     direct = Q(requirement=requirement) | (among("control", by_pk) & Q(occurrence__isnull=True))
+    on_strips = among("schedule", [s[0] for s in schedules]) & Q(due_date__range=(period.start, period.end))
     direct_total, direct_evidence = _direct_evidence(direct, on_strips, period=period, user=user)
     total.evidence += direct_total
     return RequirementCoverage(
@@ -574,23 +641,25 @@ def _control_type() -> ContentType:
     return ContentType.objects.get_for_model(Control)
 
 
-def _schedules(by_pk: dict[int, Control], period: Period):
-    """The periodic activities of the controls, each with `due_before`: its last due date before the period (where
-    the stretch of its first task in the period begins), found in the (schedule, due date) index."""
-    due_before = (
-        Occurrence.objects.filter(schedule=OuterRef("pk"), due_date__lt=period.start)
-        .order_by("-due_date")
-        .values("due_date")[:1]
-    )
-    return Schedule.objects.filter(Q(subject_type=_control_type()) & among("subject_id", by_pk)).annotate(
-        due_before=Subquery(due_before)
-    )
+def _schedules(by_pk: dict[int, Control]):
+    """The periodic activities of the controls."""
+    return Schedule.objects.filter(Q(subject_type=_control_type()) & among("subject_id", by_pk))
 
 
 def _live_evidence_count() -> Coalesce:
     """A task's live evidence items, as the database keeps them (`TaskEvidenceCount`): read with the task in one
     join, where counting each task's items (and whether a correction replaced each) was most of a big page."""
     return Coalesce(F("evidence_tally__live"), 0)
+
+
+def _due_before(period: Period) -> Subquery:
+    """An activity's last due date before the period (where the stretch of its first task in the period begins),
+    found in the (activity, due date) index."""
+    return Subquery(
+        Occurrence.objects.filter(schedule=OuterRef("pk"), due_date__lt=period.start)
+        .order_by("-due_date")
+        .values("due_date")[:1]
+    )
 
 
 def _direct_evidence(

@@ -260,3 +260,28 @@ class TaskEvidenceCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.live} live item(s) on task {self.occurrence_id}"
+
+
+class ActivityCoverageToken(models.Model):
+    """A token that changes whenever anything a periodic activity's coverage is made of changes: one of its tasks
+    is added, removed, moved, rescheduled, done, skipped or missed, or the live evidence of one changes.
+
+    Kept by the database (triggers on the task and evidence tables, migration 0011); never written by the
+    application. Coverage keeps each activity's summary for a period in the cache under this token
+    (`coverage.requirement_coverage`), so a page over hundreds of controls recomputes only the activities that
+    changed since it was last built. An activity with no task has no row."""
+
+    schedule = models.OneToOneField(
+        "maintenance.Schedule",
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # a row left by a deleted activity is never read again
+        db_constraint=False,  # written by triggers only
+        related_name="coverage_token",
+    )
+    token = models.BigIntegerField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Coverage token {self.token} of activity {self.schedule_id}"

@@ -360,7 +360,9 @@ CACHES = {
             "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
         }
         if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # Each control activity's coverage is kept here (evidence/coverage.py): an ISMS of 500 controls keeps as
+        # many entries a period, over the 300 a local cache keeps by default.
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 50_000}}
     ),
     # Whole pages kept until the next write (isms/foundation/pagecache.py): Redis when REDIS_URL is set, shared
     # by every web process; otherwise each process keeps its own (still correct: the version is in the database).

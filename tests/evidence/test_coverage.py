@@ -482,3 +482,73 @@ def test_a_requirements_figures_are_those_of_its_controls_own_coverage(
             own.without_evidence_reason,
         )
     assert any(line.paths for line in cov.by_control)
+
+
+def test_each_activitys_summary_is_kept_until_one_of_its_tasks_or_their_evidence_changes(
+    compliance, owner, other_owner, admin_user, year, clock
+):
+    """The requirement summaries keep each activity's tally under a token the database changes: a second look
+    summarises nothing again; completing a task, deleting its evidence or a task being missed changes that
+    activity's tally (and only that one); the next day is summarised afresh."""
+    from django.core.cache import cache
+
+    from evidence.models import ActivityCoverageToken
+    from evidence.services import evidence_delete
+
+    other = make_control(other_owner, reference="HR-01")
+    monthly(other_owner, other, title="Monthly screening check")
+    requirement = make_requirement()
+    controls = [year["control"], other]
+    period = coverage.Period(D(2025, 3, 1), D(2026, 2, 28))
+    cache.clear()
+
+    def figures(today=TODAY):
+        with CaptureQueriesContext(connection) as ctx:
+            cov = coverage.requirement_coverage(
+                requirement=requirement,
+                controls=controls,
+                period=period,
+                user=compliance,
+                today=today,
+                summary_only=True,
+            )
+        by_ref = {line.control.reference: line.summary for line in cov.by_control}
+        return by_ref, len(ctx.captured_queries)
+
+    def token(control):
+        return ActivityCoverageToken.objects.get(
+            schedule__subject_id=control.pk, schedule__subject_type__model="control"
+        ).token
+
+    first, cold = figures()
+    again, warm = figures()
+    assert again == first and warm == cold - 2  # nothing summarised again: no task read
+    # As its own coverage page says (the figures are the same as a control's page, whatever is kept).
+    own = coverage.control_coverage(control=year["control"], period=period, user=compliance, today=TODAY)
+    own.summary.evidence -= own.direct_total  # the control's page also counts what is filed on the control itself
+    assert first["AC-01"] == own.summary
+
+    # Olga completes February's screening check with a file: her activity's token changes, AC-01's does not.
+    before = token(year["control"]), token(other)
+    feb = other.schedules.get().occurrences.get(due_date=D(2026, 2, 15))
+    occurrence_complete(occurrence=feb, by=other_owner, files=[upload()], now=at(D(2026, 2, 15)))
+    assert token(year["control"]) == before[0] and token(other) != before[1]
+    after, queries = figures()
+    assert after["AC-01"] == first["AC-01"]
+    assert (after["HR-01"].on_time, after["HR-01"].evidence) == (
+        first["HR-01"].on_time + 1,
+        first["HR-01"].evidence + 1,
+    )
+    assert queries == cold  # one activity summarised again: its tasks read
+
+    # The file is deleted: the task is now done without evidence, a gap.
+    evidence_delete(item=feb.evidence.get(), by=admin_user, reason="Wrong person's record.")
+    deleted, _ = figures()
+    assert (deleted["HR-01"].no_evidence, deleted["HR-01"].gaps) == (
+        after["HR-01"].no_evidence + 1,
+        after["HR-01"].gaps + 1,
+    )
+
+    # The next day, March's check is overdue: summarised afresh for that day.
+    later, _ = figures(today=D(2026, 3, 16))
+    assert later["AC-01"] == deleted["AC-01"]
