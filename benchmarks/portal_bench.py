@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import gc
 import hashlib
+import itertools
 import os
 import random
 import time
@@ -428,20 +429,25 @@ def _caches() -> dict:
 
 
 def a_change(world: dict, by):
-    """What happens between two views in a working ISMS: a control owner files a note on a task of the busiest
-    control (through the service, as the task's emailed link does). The data version changes, so no page is kept,
-    and so does the coverage token of that control's activity."""
+    """What happens between two views in a working ISMS: a control owner files a note on a task (through the
+    service, as the task's emailed link does), each time on another control mapped to the busiest requirement, so
+    that no task grows a long list. The data version changes, so no page is kept, and so does the coverage token of
+    that control's activity: the overview and the requirement summarise it again."""
     from evidence.services import evidence_add_note
     from isms.maintenance.models import Occurrence
 
-    task = (
-        Occurrence.objects.filter(schedule__subject_id=world["busiest_control"].pk, due_date__lt=timezone.localdate())
+    latest = (
+        Occurrence.objects.filter(
+            schedule__subject_type__model="control", schedule__subject_id=control.pk, due_date__lt=timezone.localdate()
+        )
         .order_by("-due_date")
         .first()
+        for control in world["busiest_requirement"].controls.order_by("reference")
     )
+    tasks = itertools.cycle([task for task in latest if task is not None])
 
     def change():
-        evidence_add_note(note="Checked again: no change.", by=by, source="web", occurrence=task)
+        evidence_add_note(note="Checked again: no change.", by=by, source="web", occurrence=next(tasks))
 
     return change
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from django.db.models import Prefetch, Q
-from django.template.defaultfilters import filesizeformat, linebreaksbr
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
@@ -61,6 +61,8 @@ class EvidenceList(list):
     @property
     def rows(self) -> SafeString:
         months = {m: str(MONTHS_3[m]).title() for m in MONTHS_3}
+        kinds = {value: escape(str(label)) for value, label in EvidenceItem.Type.choices}
+        names: dict[int, str] = {}  # a person's name, escaped once per table
         out = []
         for item in self:
             title = escape(item.title)
@@ -73,12 +75,16 @@ class EvidenceList(list):
                 href = safe_href(item.url)
                 link = f'<a href="{escape(href)}" rel="noopener noreferrer">{title}</a>' if href else title
                 what = f'{link} <span class="small text-body-secondary text-break">{escape(item.url)}</span>'
-            else:
-                what = f'{title}<div class="small">{linebreaksbr(item.note)}</div>'
+            else:  # as |linebreaksbr: escaped, each line break a <br>
+                note = escape(item.note.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+                what = f'{title}<div class="small">{note}</div>'
             if item.version > 1:
                 reason = f": {escape(item.correction_reason)}" if item.correction_reason else ""
                 what += f'\n      <div class="small text-body-secondary">Version {item.version}{reason}</div>'
-            who = item.submitted_by
+            who = item.submitted_by_id
+            if who is not None and who not in names:
+                person = item.submitted_by
+                names[who] = escape(person.get_full_name() or str(person))
             at = timezone.localtime(item.submitted_at)
             day = item.effective_date
             outside = (
@@ -91,8 +97,8 @@ class EvidenceList(list):
             size = escape(filesizeformat(item.size)) if item.size is not None else "—"
             out.append(
                 f'  <tr data-testid="evidence-row">\n    <td>{what}</td>\n'
-                f"    <td>{escape(str(item.get_type_display()))}</td>\n"
-                f"    <td>{escape(who.get_full_name() or str(who)) if who else '—'}</td>\n"
+                f"    <td>{kinds.get(item.type, '')}</td>\n"
+                f"    <td>{names[who] if who is not None else '—'}</td>\n"
                 f"    <td>{at.day} {months[at.month]} {at.year} {at:%H:%M}</td>\n"
                 f"    <td>{day.day} {months[day.month]} {day.year}{outside}</td>\n"
                 f"    <td>{code}</td>\n"
@@ -122,8 +128,28 @@ def evidence_of(viewer, visible=None, **filters):
         .live()
         .filter(**filters)
         .select_related("submitted_by")
+        .only(*LISTED)
         .order_by("-effective_date", "-pk")
     )
+
+
+# What the portal's evidence tables show of an item and of who submitted it (the rest is left in the database).
+LISTED = (
+    "type",
+    "title",
+    "url",
+    "note",
+    "version",
+    "correction_reason",
+    "submitted_at",
+    "effective_date",
+    "sha256",
+    "size",
+    "occurrence",
+    "submitted_by__first_name",
+    "submitted_by__last_name",
+    "submitted_by__username",
+)
 
 
 # --- the Statement of Applicability in force ------------------------------------------------------------------
@@ -359,6 +385,49 @@ def requirement_page(viewer, scope: Scope, requirement: Requirement, today: date
     }
 
 
+_STATUS_WORDS = {
+    "done_on_time": "done on time",
+    "done_late": "done late",
+    "missed": "missed",
+    "overdue": "overdue",
+    "skipped": "skipped",
+}
+
+
+def task_cards(marks: list[coverage.Mark]) -> SafeString:
+    """An activity's tasks in the period, each with its status, who did it, why it was skipped or done without
+    evidence, and its evidence table: written in one pass (as EvidenceList.rows), the HTML the template wrote."""
+    day = day_format()
+    out = []
+    for m in marks:
+        occ = m.occurrence
+        head = f"<strong>{escape(occ.title)}</strong>, due {day(occ.due_date)}:\n      "
+        head += f'<span data-testid="task-status">{_STATUS_WORDS.get(m.status, "open")}</span>'
+        if occ.completed_on:
+            head += f" on {day(occ.completed_on)}" + (f" ({escape(m.timing)})" if m.days_late else "")
+        if occ.owner:
+            head += f" · {escape(occ.owner.get_full_name() or str(occ.owner))}"
+        if m.status == "skipped":
+            head += f'\n      <br><span class="small">Reason: {escape(occ.skip_reason or "none recorded")}</span>'
+        if m.without_evidence:
+            reason = escape(m.without_evidence_reason or "no reason recorded")
+            head += f'\n      <br><span class="small text-danger">Done without evidence: {reason}</span>'
+        if occ.completion_note:
+            head += f'\n      <br><span class="small">Note: {escape(occ.completion_note)}</span>'
+        out.append(
+            f'  <div class="border rounded p-2 mb-2{" border-danger" if m.is_gap else ""}" data-testid="task">\n'
+            f'    <p class="mb-1">{head}</p>\n'
+            f"    {m.items.table if m.items else ''}\n  </div>"
+        )
+    return mark_safe("\n".join(out))  # noqa: S308 (every value escaped)
+
+
+def day_format():
+    """`day(date)` as the template's |date:"j M Y" writes it."""
+    months = {m: str(MONTHS_3[m]).title() for m in MONTHS_3}
+    return lambda d: f"{d.day} {months[d.month]} {d.year}"
+
+
 def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -> dict:
     """A control: its activities and their tasks due in the period with each task's evidence, the evidence filed
     on the control itself, and its coverage strip for the period."""
@@ -383,6 +452,8 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
     for m in marks:
         m.items = items.get(m.occurrence.pk, EvidenceList())
         m.items.caption = "Evidence of this task"
+    for strip in cov.strips:
+        strip.task_cards = task_cards(strip.marks)
     direct = evidence_of(viewer, visible, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
     requirements = list(
         reach.visible(viewer, Requirement)

@@ -11,7 +11,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 
@@ -42,8 +41,7 @@ _OVERDUE = ' <span class="badge text-bg-danger">overdue</span>'
 
 def _days():
     """`day(date)` as the template's |date:"j M Y" writes it (month names translated: once per table)."""
-    months = {m: str(MONTHS_3[m]).title() for m in MONTHS_3}
-    return lambda d: f"{d.day} {months[d.month]} {d.year}"
+    return selectors.day_format()
 
 
 def _person(user) -> str:
