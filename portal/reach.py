@@ -126,6 +126,7 @@ def _evidence_grant(s: Scope) -> Q:
         lists.append(_audit_evidence(s).values_list("evidence", flat=True))
     if "nonconformities" in s.areas:
         lists.append(_nc_evidence(s).values_list("evidence", flat=True))
+    lists = [ids.order_by() for ids in lists]  # no ordering within a union (SQLite refuses it)
     extra = set(lists[0].union(*lists[1:]) if len(lists) > 1 else lists[0])
     extra.discard(None)
     if extra:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.db.models import Exists, Q, Value
 from django.utils import timezone
 
 from controls.models import Control, Requirement
@@ -17,6 +18,7 @@ from isms.foundation.roles import Role
 from .models import Engagement
 
 _CACHE = "_portal_scopes"
+FRAMEWORK, REQUIREMENT, OF_FRAMEWORKS, CONTROL, MAPPED = range(5)  # what each id of scope_of's query is
 
 
 @dataclass(frozen=True)
@@ -34,22 +36,31 @@ class Scope:
 
 def scope_of(engagement: Engagement) -> Scope:
     """The requirements in scope are those chosen, else every requirement of the frameworks; the controls are
-    those chosen, else every control mapped to a requirement in scope."""
-    framework_ids = frozenset(engagement.frameworks.values_list("pk", flat=True))
-    chosen_requirements = frozenset(engagement.requirements.values_list("pk", flat=True))
-    if chosen_requirements:
-        requirement_ids = chosen_requirements
-    else:
-        requirement_ids = frozenset(
-            Requirement.objects.filter(framework__in=framework_ids, retired=False).values_list("pk", flat=True)
-        )
-    chosen_controls = frozenset(engagement.controls.values_list("pk", flat=True))
-    if chosen_controls:
-        control_ids = chosen_controls
-    else:
-        control_ids = frozenset(
-            Control.objects.filter(requirements__in=requirement_ids).values_list("pk", flat=True).distinct()
-        )
+    those chosen, else every control mapped to a requirement in scope. One query (every portal page asks it, kept
+    pages too): each list tagged with what it is."""
+    chosen_frameworks = Engagement.frameworks.through.objects.filter(engagement_id=engagement.pk)
+    chosen_requirements = Engagement.requirements.through.objects.filter(engagement_id=engagement.pk)
+    chosen_controls = Engagement.controls.through.objects.filter(engagement_id=engagement.pk)
+    of_frameworks = Requirement.objects.filter(
+        framework__in=chosen_frameworks.values("framework_id"), retired=False
+    ).values("pk")
+    in_scope = Q(requirement__in=chosen_requirements.values("requirement_id")) | (
+        ~Exists(chosen_requirements) & Q(requirement__in=of_frameworks)
+    )
+    parts = (
+        chosen_frameworks.values_list(Value(FRAMEWORK), "framework_id"),
+        chosen_requirements.values_list(Value(REQUIREMENT), "requirement_id"),
+        Requirement.objects.filter(pk__in=of_frameworks).values_list(Value(OF_FRAMEWORKS), "pk"),
+        chosen_controls.values_list(Value(CONTROL), "control_id"),
+        Control.requirements.through.objects.filter(in_scope).values_list(Value(MAPPED), "control_id"),
+    )
+    ids: dict[int, set[int]] = {kind: set() for kind in (FRAMEWORK, REQUIREMENT, OF_FRAMEWORKS, CONTROL, MAPPED)}
+    parts = [part.order_by() for part in parts]  # no ordering within a union (SQLite refuses it)
+    for kind, pk in parts[0].union(*parts[1:], all=True):
+        ids[kind].add(pk)
+    framework_ids = frozenset(ids[FRAMEWORK])
+    requirement_ids = frozenset(ids[REQUIREMENT] or ids[OF_FRAMEWORKS])
+    control_ids = frozenset(ids[CONTROL] or ids[MAPPED])
     return Scope(
         engagement_id=engagement.pk,
         period_start=engagement.period_start,
