@@ -44,12 +44,21 @@ def _days():
     return selectors.day_format()
 
 
+def _labels(field) -> dict:
+    """A choice field's labels by value, escaped: once per table rather than a get_..._display() per row."""
+    return {value: escape(str(label)) for value, label in field.flatchoices}
+
+
 def _person(user) -> str:
     return escape(user.get_full_name() or str(user))
 
 
 def _risk_rows(risks, today) -> SafeString:
+    from risks.models import Risk
+
     day = _days()
+    treatments = _labels(Risk._meta.get_field("treatment"))
+    statuses = _labels(Risk._meta.get_field("status"))
     rows = []
     for r in risks:
         review = day(r.next_review_on) if r.next_review_on else "—"
@@ -59,8 +68,8 @@ def _risk_rows(risks, today) -> SafeString:
             f'<div class="small text-body-secondary">{escape(r.asset)}</div></td>\n'
             f"    <td>{r.inherent_score} {escape(r.inherent_level)}</td>\n"
             f"    <td>{r.residual_score} {escape(r.residual_level)}</td>\n"
-            f"    <td>{escape(str(r.get_treatment_display()))}</td>\n"
-            f"    <td>{escape(str(r.get_status_display()))}</td>\n"
+            f"    <td>{treatments.get(r.treatment, '')}</td>\n"
+            f"    <td>{statuses.get(r.status, '')}</td>\n"
             f"    <td>{_person(r.owner)}</td>\n"
             f"    <td>{review}{late}</td>\n  </tr>"
         )
@@ -71,7 +80,7 @@ def _action_rows(risks, today) -> SafeString:
     day = _days()
     rows = []
     for r in risks:
-        for a in r.actions.all():
+        for a in r.action_list:
             if a.done_on:
                 done = day(a.done_on)
             else:
@@ -84,12 +93,15 @@ def _action_rows(risks, today) -> SafeString:
 
 
 def _nc_rows(ncs, scope) -> SafeString:
+    from audits.models import Nonconformity
+
     day, href = _days(), selectors.address("portal:nonconformity", scope)
+    severity, source, state = (_labels(Nonconformity._meta.get_field(f)) for f in ("severity", "source", "state"))
     return mark_safe(  # noqa: S308 (every value escaped)
         "\n".join(
             f'<tr data-testid="nc-row"><td><a href="{href(n.pk)}">{escape(n.reference)}</a> {escape(n.title)}</td>'
-            f"<td>{escape(str(n.get_severity_display()))}</td><td>{escape(str(n.get_source_display()))}</td>\n"
-            f"    <td>{escape(str(n.get_state_display()))}</td><td>{day(n.raised_on)}</td>"
+            f"<td>{severity.get(n.severity, '')}</td><td>{source.get(n.source, '')}</td>\n"
+            f"    <td>{state.get(n.state, '')}</td><td>{day(n.raised_on)}</td>"
             f"<td>{day(n.closed_on) if n.closed_on else '—'}</td><td>{_person(n.owner)}</td></tr>"
             for n in ncs
         )
