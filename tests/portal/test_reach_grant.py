@@ -200,3 +200,29 @@ def test_the_preview_of_an_engagement_not_open_yet_shows_what_it_will_show(isms,
     )
     assert seen(fresh(alice), Control) == set()
     assert seen(AuditorPreview(later, by=compliance), Control) == {isms["in_scope"].pk}
+
+
+def test_the_scope_is_what_was_chosen_else_what_the_frameworks_and_their_mapping_give(isms, compliance, alice, owner):
+    """scope_of: the requirements chosen, else every requirement of the frameworks not retired; the controls
+    chosen, else every control mapped to a requirement in scope."""
+    from portal.scope import scope_of
+
+    retired = make_requirement(identifier="5.99", title="Withdrawn control")
+    Requirement.objects.filter(pk=retired.pk).update(retired=True)
+    framework = isms["inside"].framework
+    of_framework = set(Requirement.objects.filter(framework=framework, retired=False).values_list("pk", flat=True))
+    mapped = set(Control.objects.filter(requirements__in=of_framework).values_list("pk", flat=True))
+
+    whole = scope_of(engage(compliance, alice))
+    assert whole.framework_ids == {framework.pk}
+    assert whole.requirement_ids == of_framework and retired.pk not in whole.requirement_ids
+    assert whole.control_ids == mapped == {isms["in_scope"].pk}  # the other control is mapped to another framework
+
+    also = make_control(owner, "AC-02", "Privileged access", requirements=[make_requirement(identifier="8.2")])
+    assert scope_of(engage(compliance, alice)).control_ids == {isms["in_scope"].pk, also.pk}
+    chosen = scope_of(engage(compliance, alice, requirements=[isms["inside"]]))
+    assert chosen.requirement_ids == {isms["inside"].pk}
+    assert chosen.control_ids == {isms["in_scope"].pk}  # mapped to the chosen requirement only
+
+    named = scope_of(engage(compliance, alice, requirements=[isms["inside"]], controls=[isms["in_scope"]]))
+    assert named.control_ids == {isms["in_scope"].pk}
