@@ -430,8 +430,9 @@ def _caches() -> dict:
 
 def a_change(world: dict, by):
     """What happens between two views in a working ISMS: a control owner files a note on a task (through the
-    service, as the task's emailed link does), each time on another control mapped to the busiest requirement. The data version changes, so no page is kept, and so does the coverage token of
-    that control's activity: the overview and the requirement summarise it again."""
+    service, as the task's emailed link does), each time on another control mapped to the busiest requirement.
+    The data version changes, so no page is kept, and so does the coverage token of that control's activity: the
+    overview and the requirement summarise it again."""
     from evidence.services import evidence_add_note
     from isms.maintenance.models import Occurrence
 
