@@ -331,13 +331,15 @@ def control_coverage(
     evidence: QuerySet[EvidenceItem] | None = None,
     task_links: bool = True,
     direct_listed: bool = True,
+    direct_counted: bool = True,
 ) -> Coverage:
     """Every task of the control's periodic activities in the period, with its status, timing and evidence.
 
     For a page that reads more evidence itself (the auditor portal's control page): `evidence`, the user's reach
     of evidence already asked for (`reach.visible(user, EvidenceItem)`); `task_links=False` when the page links to
     no task (every mark's `can_open` is False); `direct_listed=False` when it lists the direct evidence itself
-    (only their count is asked)."""
+    (only their count is asked); `direct_counted=False` when it counts them too (then adds them to the summary:
+    `add_direct`)."""
     by_pk = {control.pk: control}
     schedules = list(
         _schedules(by_pk).annotate(due_before=_due_before(period)).select_related("owner").order_by("title", "pk")
@@ -380,13 +382,17 @@ def control_coverage(
         total.merge(strip.summary)
         strips.append(strip)
 
-    direct_total, direct_evidence = _direct_evidence(
-        Q(control=control, occurrence__isnull=True),
-        on_strips,
-        period=period,
-        user=user,
-        evidence=evidence,
-        listed=direct_listed,
+    direct_total, direct_evidence = (
+        _direct_evidence(
+            Q(control=control, occurrence__isnull=True),
+            on_strips,
+            period=period,
+            user=user,
+            evidence=evidence,
+            listed=direct_listed,
+        )
+        if direct_counted
+        else (0, [])
     )
     total.evidence += direct_total
     return Coverage(
@@ -399,6 +405,25 @@ def control_coverage(
         summary=total,
         ticks=month_ticks(period),
     )
+
+
+def add_direct(cov: Coverage, items: list[EvidenceItem]) -> None:
+    """Count, as `control_coverage` does, the live items filed on the control itself that a page has read (its
+    tasks' items excluded): those dated in the period, or covering part of it."""
+    start, end = cov.period.start, cov.period.end
+    control = cov.controls[0].pk
+    n = sum(
+        1
+        for item in items
+        if item.control_id == control
+        and item.occurrence_id is None
+        and (
+            start <= item.effective_date <= end
+            or (item.period_start and item.period_end and item.period_start <= end and item.period_end >= start)
+        )
+    )
+    cov.direct_total += n
+    cov.summary.evidence += n
 
 
 # A task's outcome on a requirement's page, as an index into its counters (the Summary's fields, in order).

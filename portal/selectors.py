@@ -107,10 +107,11 @@ class EvidenceList(list):
         return mark_safe("\n".join(out))  # noqa: S308 (every value escaped)
 
 
-def mark_outside(items, scope: Scope, caption: str = "Evidence") -> EvidenceList:
+def mark_outside(items, scope: Scope, caption: str = "Evidence", download=None) -> EvidenceList:
     """Flag each item whose effective date falls outside the period under audit (shown with a badge, not hidden),
-    and give each its download address. `caption`: the table's caption, for screen readers."""
-    download = address("portal:evidence_download", scope)
+    and give each its download address. `caption`: the table's caption, for screen readers; `download`: the
+    addresses (`address("portal:evidence_download", scope)`), when a page has many tables."""
+    download = download or address("portal:evidence_download", scope)
     items = EvidenceList(items)
     items.caption = caption
     for item in items:
@@ -146,6 +147,9 @@ LISTED = (
     "sha256",
     "size",
     "occurrence",
+    "control",
+    "period_start",
+    "period_end",
     "submitted_by__first_name",
     "submitted_by__last_name",
     "submitted_by__username",
@@ -442,19 +446,24 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
         today=today,
         evidence=visible,
         task_links=False,
-        direct_listed=False,
+        direct_counted=False,
     )
     marks = [m for strip in cov.strips for m in strip.marks]
-    task_ids = [m.occurrence.pk for m in marks]
-    items = defaultdict(EvidenceList)
-    for item in mark_outside(evidence_of(viewer, visible, occurrence__in=task_ids), scope):
-        items[item.occurrence_id].append(item)
+    task_ids = {m.occurrence.pk for m in marks}
+    # The tasks' items and those filed on the control itself in one query, told apart here.
+    items, direct = defaultdict(EvidenceList), []
+    on_control = Q(occurrence__isnull=True) & (Q(control=control) | Q(task_control=control))
+    for item in evidence_of(viewer, visible).filter(Q(occurrence__in=task_ids) | on_control):
+        if item.occurrence_id in task_ids:
+            items[item.occurrence_id].append(item)
+        elif item.occurrence_id is None:
+            direct.append(item)
+    coverage.add_direct(cov, direct)
+    download = address("portal:evidence_download", scope)
     for m in marks:
-        m.items = items.get(m.occurrence.pk, EvidenceList())
-        m.items.caption = "Evidence of this task"
+        m.items = mark_outside(items.get(m.occurrence.pk, ()), scope, "Evidence of this task", download)
     for strip in cov.strips:
         strip.task_cards = task_cards(strip.marks)
-    direct = evidence_of(viewer, visible, occurrence__isnull=True).filter(Q(control=control) | Q(task_control=control))
     requirements = list(
         reach.visible(viewer, Requirement)
         .filter(controls=control)
@@ -466,7 +475,7 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
         "coverage": cov,
         "period": period,
         "requirements": requirements,
-        "direct": mark_outside(direct, scope, "Evidence filed on the control itself"),
+        "direct": mark_outside(direct, scope, "Evidence filed on the control itself", download),
     }
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from controls.services import soa_approve, soa_entries_ensure
+from evidence import coverage
 from evidence.services import evidence_add_file, evidence_add_link, evidence_add_note
 from evidence.services import occurrence_complete_with_evidence as occurrence_complete
 from isms.foundation.roles import Role
@@ -123,7 +124,7 @@ def url(name, audit, **kwargs):
     return reverse(f"portal:{name}", kwargs={"engagement": audit["engagement"].pk, **kwargs})
 
 
-def test_the_control_page_shows_the_tasks_of_the_period_with_their_evidence(client, audit):
+def test_the_control_page_shows_the_tasks_of_the_period_with_their_evidence(client, audit, compliance):
     client.force_login(audit["erin"])
     response = client.get(url("control", audit, pk=audit["control"].pk))
     assert response.status_code == 200
@@ -139,6 +140,13 @@ def test_the_control_page_shows_the_tasks_of_the_period_with_their_evidence(clie
     assert "Re-exported list" in body and "Policy v1 approved" in body
     assert body.count('data-testid="outside-period"') == 2
     assert 'href="https://wiki.example.com/access"' in body
+    # The summary is the control's own coverage for the period, as the compliance team's coverage page counts it:
+    # the link filed on the control in the period counts, the note filed before it does not.
+    own = coverage.control_coverage(
+        control=audit["control"], period=coverage.Period(*PERIOD), user=compliance, today=TODAY
+    )
+    assert own.direct_total == 1
+    assert f"In the period under audit: {own.summary}" in " ".join(body.split())
     entry = AuditorAction.objects.get(path=url("control", audit, pk=audit["control"].pk))
     assert entry.what == "Control AC-01 Access reviews" and entry.user == audit["erin"]
 
