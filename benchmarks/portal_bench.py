@@ -444,9 +444,9 @@ def a_change(world: dict, by):
         )
         .order_by("-due_date")
         .first()
-        # Not the busiest control's own tasks (its page would grow a row at each view); on the small set, where
-        # no other control is mapped to the requirement, the set's other controls.
-        for control in mapped or [c for c in world["controls"] if c.pk != busiest.pk]
+        # Not the busiest control's own tasks (its page would grow a row at each view), unless, as on the small
+        # set, no other control is mapped to the requirement (the query counts compare like with like).
+        for control in mapped or [busiest]
     )
     tasks = itertools.cycle([task for task in latest if task is not None])
 

@@ -48,6 +48,12 @@ BEAT_SCHEDULE: dict = {
         "task": "maintenance.weekly_digests",
         "schedule": crontab(day_of_week="mon", hour=7, minute=0),
     },
+    # Just after midnight: the coverage each open engagement's overview and requirement pages show, summarised for
+    # the new day before its auditors look (each activity's summary is kept per day).
+    "prepare-audit-coverage": {
+        "task": "portal.prepare_coverage",
+        "schedule": crontab(hour=0, minute=5),
+    },
     # Evidence packs whose worker died mid-build (building longer than the build task's time limit) or whose
     # message was lost (queued for 10 minutes) are queued again; a build claims its pack, so one runs.
     "requeue-evidence-packs": {

@@ -632,3 +632,26 @@ def registers(viewer, areas: frozenset[str]) -> dict:
         if "objectives" in areas
         else None,
     }
+
+
+# --- the day's coverage, prepared ------------------------------------------------------------------------------------
+
+
+def coverage_prepare(today: datetime.date) -> int:
+    """Summarise, for each engagement open today, the coverage its overview and requirement pages show, as its
+    auditors would see it: each activity's summary is kept for the day (`coverage.activity_tallies`), so the day's
+    first view of those pages finds it rather than reading every task of the period. Beat runs it just after
+    midnight; a second run reads what the first kept. Returns the pages prepared."""
+    from .models import Engagement
+    from .scope import AuditorPreview, scopes
+
+    prepared = 0
+    for engagement in Engagement.objects.open_on(today).order_by("pk"):
+        viewer = AuditorPreview(engagement, by=None)
+        scope = scopes(viewer)[0]
+        overview(viewer, scope, today)
+        prepared += 1
+        for requirement in reach.visible(viewer, Requirement).select_related("framework").order_by("pk"):
+            requirement_page(viewer, scope, requirement, today)
+            prepared += 1
+    return prepared

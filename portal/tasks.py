@@ -19,3 +19,13 @@ def build_evidence_pack(pack_id: int) -> str | None:
 @shared_task(name="portal.requeue_evidence_packs")
 def requeue_evidence_packs() -> int:
     return packs.packs_requeue_stale()
+
+
+@shared_task(name="portal.prepare_coverage")
+def prepare_coverage() -> int:
+    """The day's coverage of every open engagement, summarised before its auditors look (safe to run twice)."""
+    from django.utils import timezone
+
+    from . import selectors
+
+    return selectors.coverage_prepare(timezone.localdate())

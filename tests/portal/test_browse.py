@@ -376,3 +376,26 @@ def test_a_kept_page_is_still_logged_and_follows_new_evidence_and_the_end_of_the
     engagement_end(engagement=audit["engagement"], by=compliance, reason="Audit finished")
     ended = client.get(page)
     assert ended.status_code == 302 and ended.url.startswith(reverse("login"))
+
+
+def test_the_days_coverage_is_prepared_before_the_auditors_look(client, audit, owner):
+    """Beat's prepare-audit-coverage job summarises each open engagement's coverage for the day: the first view of
+    the overview and of a requirement then reads no task (each activity's summary is kept for the day)."""
+    from isms.beat import BEAT_SCHEDULE
+    from portal import tasks
+    from portal.scope import scope_of
+
+    entry = BEAT_SCHEDULE["prepare-audit-coverage"]
+    assert entry["task"] == tasks.prepare_coverage.name
+    cache.clear()
+    pages = 1 + len(scope_of(audit["engagement"]).requirement_ids)  # the overview and each requirement's page
+    assert tasks.prepare_coverage() == pages
+    assert tasks.prepare_coverage() == pages  # again: nothing changes, nothing fails
+    client.force_login(audit["erin"])
+    for name, kw in (("engagement", {}), ("requirement", {"pk": audit["requirement"].pk})):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url(name, audit, **kw)).status_code == 200
+        read_tasks = [
+            q["sql"] for q in ctx.captured_queries if '"evidence_tally"' in q["sql"] or "taskevidencecount" in q["sql"]
+        ]
+        assert read_tasks == [], name
