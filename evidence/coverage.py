@@ -8,6 +8,7 @@ the number of occurrences."""
 import datetime
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import groupby
@@ -462,12 +463,13 @@ class ActivityTally(NamedTuple):
     the counters (a Summary's fields, in order), the compact strip's columns of each kind, and its gaps."""
 
     tasks: int
-    counts: list[int]
-    masks: list[int]
-    gaps: list[tuple[datetime.date, int]]  # (due date, task id), in due order
+    counts: Sequence[int]
+    masks: Sequence[int]
+    gaps: Sequence[tuple[datetime.date, int]]  # (due date, task id), in due order
 
 
 NO_TASKS = ActivityTally(0, [0] * 9, [0] * len(SEVERITY), [])
+TALLY_FORMAT = 2  # in the cache key: a release that changes what is kept never reads an older release's tallies
 TALLIES_KEPT_SECONDS = 36 * 3600  # until the day after: `today` is part of the key (what is overdue changes)
 
 
@@ -479,8 +481,8 @@ def activity_tallies(tokens: dict[int, int | None], period: Period, today: datet
     its tasks or their evidence changes. So a page over hundreds of controls reads their tallies in one round trip
     and summarises again only the activities whose token changed since (after a piece of evidence is added, one).
     An activity without a token has never had a task."""
-    ids = ",".join(map(str, sorted(tokens)))
-    key = f"coverage-tallies:{hashlib.sha256(ids.encode()).hexdigest()[:32]}:{period.start}:{period.end}:{today}"
+    activities = hashlib.sha256(",".join(map(str, sorted(tokens))).encode()).hexdigest()[:32]
+    key = f"coverage-tallies:{TALLY_FORMAT}:{activities}:{period.start}:{period.end}:{today}"
     kept = cache.get(key) or {}
     tallies, missing = {}, []
     for pk, token in tokens.items():
@@ -489,15 +491,28 @@ def activity_tallies(tokens: dict[int, int | None], period: Period, today: datet
             continue
         found = kept.get(pk)
         if found is not None and found[0] == token:
-            tallies[pk] = ActivityTally(*found[1])
+            tallies[pk] = _unpacked(found)
         else:
             missing.append(pk)
     if missing:
         tallies.update(_summarise(missing, period, today))
-        # Plain tuples: they are read back a few microseconds each, where objects of a class cost several times more.
-        kept = {pk: (token, tuple(tallies[pk])) for pk, token in tokens.items() if token is not None}
+        kept = {pk: _packed(token, tallies[pk]) for pk, token in tokens.items() if token is not None}
         cache.set(key, kept, TALLIES_KEPT_SECONDS)
     return tallies
+
+
+# A tally as the cache keeps it: one flat tuple of integers (and its gaps), which is written and read back several
+# times faster than nested lists: (token, tasks, the 9 counters, the masks, the gaps).
+_COUNTS = slice(2, 11)
+_MASKS = slice(11, 11 + len(SEVERITY))
+
+
+def _packed(token: int, tally: ActivityTally) -> tuple:
+    return (token, tally.tasks, *tally.counts, *tally.masks, tuple(tally.gaps))
+
+
+def _unpacked(kept: tuple) -> ActivityTally:
+    return ActivityTally(kept[1], kept[_COUNTS], kept[_MASKS], kept[-1])
 
 
 def _summarise(activities: list[int], period: Period, today: datetime.date) -> dict[int, ActivityTally]:
@@ -583,9 +598,9 @@ def requirement_coverage(
     schedules.sort(key=lambda s: by_pk[s[2]].reference)  # stable: by control, then by title
     tallies = activity_tallies({s[0]: s[4] for s in schedules}, period, today)
 
-    counters: dict[int, list[int]] = {pk: [0] * 9 for pk in by_pk}
+    counters: dict[int, list[int]] = {}
     # Per control and kind, the columns of its compact strip where a stretch of that kind falls (a bit each).
-    masks: dict[int, list[int]] = {pk: [0] * len(SEVERITY) for pk in by_pk}
+    masks: dict[int, list[int]] = {}
     gaps = []  # (due date, control reference, position of the activity, task id): sorted below as the page lists them
     mark_count = 0
     for position, (schedule_pk, title, control_pk, active, _) in enumerate(schedules):
@@ -594,17 +609,21 @@ def requirement_coverage(
             continue  # an old activity with nothing in this period
         lines[control_pk].activities.append(title)
         mark_count += tally.tasks
-        count, mask, reference = counters[control_pk], masks[control_pk], by_pk[control_pk].reference
-        for i, n in enumerate(tally.counts):
-            count[i] += n
-        for i, bits in enumerate(tally.masks):
-            mask[i] |= bits
-        gaps.extend((due, reference, position, pk) for due, pk in tally.gaps)
+        # Most controls have one activity: its figures are the control's (copied), else added up.
+        count, mask = counters.get(control_pk), masks.get(control_pk)
+        if count is None:
+            counters[control_pk], masks[control_pk] = list(tally.counts), list(tally.masks)
+        else:
+            counters[control_pk] = [a + b for a, b in zip(count, tally.counts, strict=True)]
+            masks[control_pk] = [a | b for a, b in zip(mask, tally.masks, strict=True)]
+        if tally.gaps:
+            reference = by_pk[control_pk].reference
+            gaps.extend((due, reference, position, pk) for due, pk in tally.gaps)
 
     total = Summary()
     for pk, line in lines.items():
-        line.summary = Summary(*counters[pk])
-        line.masks = masks[pk]
+        line.summary = Summary(*counters.get(pk, NO_TASKS.counts))
+        line.masks = masks.get(pk) or list(NO_TASKS.masks)
         total.merge(line.summary)
 
     if summary_only:

@@ -22,6 +22,7 @@ from isms.foundation.roles import Role
 
 from .models import AuditorAction, Engagement
 from .scope import open_engagements
+from .scope import open_now as engagements_open_now
 from .services import action_record
 
 _TITLE = re.compile(rb"<title>(.*?)(?: \xc2\xb7 ISMS tracker)?</title>", re.S)
@@ -117,7 +118,7 @@ class AuditorPortalMiddleware:
             return self.get_response(request)
 
         # The session ends when an engagement it worked under is no longer open.
-        open_now = {e.pk: e.title for e in open_engagements(user).only("pk", "title")}
+        open_now = {e.pk: e.title for e in engagements_open_now(user)}
         before = request.session.get(SESSION_KEY)
         if before is not None and set(before) - set(open_now):
             gone = [pk for pk in before if pk not in open_now]

@@ -19,6 +19,7 @@ from isms.foundation.roles import Role
 from .models import Engagement
 
 _CACHE = "_portal_scopes"
+_OPEN = "_portal_open_engagements"
 FRAMEWORK, REQUIREMENT, OF_FRAMEWORKS, CONTROL, MAPPED = range(5)  # what each id of scope_of's query is
 
 
@@ -112,17 +113,30 @@ def open_engagements(user, today: datetime.date | None = None):
     return Engagement.objects.open_on(today).filter(auditors=user)
 
 
+def open_now(user) -> list[Engagement]:
+    """The user's engagements open today, read once per request (cached on the user object): the portal's
+    middleware and the reach both ask."""
+    cached = getattr(user, _OPEN, None)
+    if cached is None:
+        cached = list(open_engagements(user).prefetch_related(None).order_by("pk"))
+        setattr(user, _OPEN, cached)
+    return cached
+
+
 def scopes(user) -> tuple[Scope, ...]:
     """The reach of each of the user's open engagements (cached on the user object for the request)."""
     cached = getattr(user, _CACHE, None)
     if cached is not None:
         return cached
-    found = tuple(scope_of(e) for e in open_engagements(user).prefetch_related(None).order_by("pk"))
+    found = tuple(scope_of(e) for e in open_now(user))
     setattr(user, _CACHE, found)
     return found
 
 
 def forget(user) -> None:
     """Drop the cached scopes (after an engagement changed within one request or test)."""
-    if hasattr(user, _CACHE) and not getattr(user, "is_preview", False):
-        delattr(user, _CACHE)
+    if getattr(user, "is_preview", False):
+        return
+    for name in (_CACHE, _OPEN):
+        if hasattr(user, name):
+            delattr(user, name)

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from html import escape
 
+from django.core.cache import cache
 from django.db.models import Prefetch, Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -161,33 +162,47 @@ LISTED = (
 
 @dataclass
 class SoAInForce:
-    version: SoAVersion
+    version: SoAVersion  # without its entries: `lines` has them by requirement identifier
     after_period: bool  # no version was approved by the period's end: the first approved after it
+    lines: dict[str, dict] = field(default_factory=dict)
 
-    @property
-    def lines(self) -> dict[str, dict]:
-        return {line["identifier"]: line for line in self.version.entries}
+
+SOA_LINES_KEPT_SECONDS = 7 * 24 * 3600
 
 
 def soa_in_force(viewer, frameworks: list[Framework], period_end: datetime.date) -> dict[int, SoAInForce]:
     """Per framework with an SoA: the latest version approved on or before the period's end, else the first one
-    approved after it. Two queries whatever the number of versions."""
-    candidates = list(
+    approved after it. One query; a version's lines are kept in the cache by its id, since an approved version is
+    never edited (decoding its hundred frozen lines on every page was a tenth of the overview)."""
+    versions = (
         reach.visible(viewer, SoAVersion)
         .filter(framework__in=[f.pk for f in frameworks if f.has_soa])
         .defer("entries")
+        .select_related("approved_by")
         .order_by("framework_id", "approved_at")
-        .values_list("pk", "framework_id", "approved_at")
     )
-    chosen: dict[int, tuple[int, bool]] = {}
-    for pk, framework_id, approved_at in candidates:
-        approved_on = approved_at.date() if approved_at else None
+    chosen: dict[int, tuple[SoAVersion, bool]] = {}
+    for version in versions:
+        approved_on = version.approved_at.date() if version.approved_at else None
         if approved_on is not None and approved_on <= period_end:
-            chosen[framework_id] = (pk, False)  # later ones replace earlier ones
-        elif framework_id not in chosen:
-            chosen[framework_id] = (pk, True)  # the first after the period, if none before
-    versions = SoAVersion.objects.select_related("approved_by").in_bulk([pk for pk, _ in chosen.values()])
-    return {fid: SoAInForce(versions[pk], after) for fid, (pk, after) in chosen.items() if pk in versions}
+            chosen[version.framework_id] = (version, False)  # later ones replace earlier ones
+        elif version.framework_id not in chosen:
+            chosen[version.framework_id] = (version, True)  # the first after the period, if none before
+    lines = _soa_lines([version.pk for version, _ in chosen.values()])
+    return {fid: SoAInForce(version, after, lines[version.pk]) for fid, (version, after) in chosen.items()}
+
+
+def _soa_lines(versions: list[int]) -> dict[int, dict[str, dict]]:
+    """Each version's frozen lines by requirement identifier, from the cache or else the database."""
+    keys = {pk: f"soa-lines:1:{pk}" for pk in versions}  # 1: the format kept (a change of it takes a new number)
+    kept = cache.get_many(list(keys.values())) if keys else {}
+    lines = {pk: kept[key] for pk, key in keys.items() if key in kept}
+    missing = [pk for pk in versions if pk not in lines]
+    if missing:
+        for pk, entries in SoAVersion.objects.filter(pk__in=missing).values_list("pk", "entries"):
+            lines[pk] = {line["identifier"]: line for line in entries}
+        cache.set_many({keys[pk]: lines[pk] for pk in missing}, SOA_LINES_KEPT_SECONDS)
+    return lines
 
 
 # --- coverage across the requirements ---------------------------------------------------------------------------
