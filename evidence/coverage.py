@@ -575,7 +575,7 @@ def _summarise(activities: list[int], period: Period, today: datetime.date) -> d
 
 def requirement_coverage(
     *,
-    requirement: Requirement,
+    requirement: Requirement | None,
     controls: list[Control],
     period: Period,
     user,
@@ -587,7 +587,8 @@ def requirement_coverage(
     Summarised per control from a few columns of each task (no model objects): a requirement behind 83 controls
     has ~7,500 tasks in a year, and loading them as objects with their owners cost ~0.8 s. Only the gaps listed
     are loaded whole. The counts and strips are those of the controls' own coverage pages (`control_coverage`,
-    `_segments`); tests/evidence/test_coverage.py compares them. `summary_only`: only the per-control lines."""
+    `_segments`); tests/evidence/test_coverage.py compares them. `summary_only`: only the per-control lines (then
+    `requirement`, whose own evidence is not read, may be None)."""
     by_pk = {c.pk: c for c in controls}
     lines = {pk: ControlLine(control=c) for pk, c in by_pk.items()}
     schedules = list(

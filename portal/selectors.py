@@ -209,6 +209,17 @@ def _soa_lines(versions: list[int]) -> dict[int, dict[str, dict]]:
 
 
 @dataclass(slots=True)
+class RequirementRef:
+    """A requirement in scope as the overview shows it."""
+
+    pk: int
+    framework_id: int
+    identifier: str
+    title: str
+    href: str
+
+
+@dataclass(slots=True)
 class ControlRef:
     """A control in scope as the overview links it (requirement_coverage reads its pk and reference)."""
 
@@ -222,7 +233,7 @@ class RequirementLine:
     """A requirement in scope on the overview: its SoA line (when the framework has one), its controls in scope
     and their coverage over the period as one compact strip."""
 
-    requirement: Requirement
+    requirement: RequirementRef
     soa: dict | None = None
     controls: list[ControlRef] = field(default_factory=list)
     summary: coverage.Summary = field(default_factory=coverage.Summary)
@@ -230,7 +241,11 @@ class RequirementLine:
 
 
 def requirement_lines(
-    viewer, requirements: list[Requirement], controls: list[ControlRef], period: coverage.Period, today: datetime.date
+    viewer,
+    requirements: list[RequirementRef],
+    controls: list[ControlRef],
+    period: coverage.Period,
+    today: datetime.date,
 ) -> tuple[dict[int, RequirementLine], coverage.RequirementCoverage | None]:
     """Each requirement with its controls in scope and their coverage merged: every control's compact strip and
     counts come from one `coverage.requirement_coverage` over all the controls in scope (a constant number of
@@ -246,7 +261,7 @@ def requirement_lines(
     for requirement_id, control_id in mapping:
         of_requirement[requirement_id].append(by_pk[control_id])
     cov = coverage.requirement_coverage(
-        requirement=requirements[0], controls=controls, period=period, user=viewer, today=today, summary_only=True
+        requirement=None, controls=controls, period=period, user=viewer, today=today, summary_only=True
     )
     by_control = {line.control.pk: line for line in cov.by_control}
     for pk, line in lines.items():
@@ -308,19 +323,19 @@ def overview(viewer, scope: Scope, today: datetime.date) -> dict:
     """The engagement's overview: each framework in scope with its requirements (and SoA lines), their controls
     and coverage in the period."""
     frameworks = list(reach.visible(viewer, Framework).order_by("name"))
-    requirements = list(
-        reach.visible(viewer, Requirement)
-        .only("pk", "framework_id", "identifier", "title", "position")
-        .order_by("framework_id", "position", "pk")
-    )
-    # The controls as their reference and address only: ~500 model objects cost more to build than the query.
+    # The requirements and controls as the page shows them, not model objects (which cost more to build than the
+    # queries for ~100 requirements and ~500 controls).
     of_control, of_requirement = address("portal:control", scope), address("portal:requirement", scope)
+    requirements = [
+        RequirementRef(pk, framework_id, identifier, title, of_requirement(pk))
+        for pk, framework_id, identifier, title in reach.visible(viewer, Requirement)
+        .order_by("framework_id", "position", "pk")
+        .values_list("pk", "framework_id", "identifier", "title")
+    ]
     controls = [
         ControlRef(pk, reference, of_control(pk))
         for pk, reference in reach.visible(viewer, Control).order_by("reference").values_list("pk", "reference")
     ]
-    for requirement in requirements:
-        requirement.href = of_requirement(requirement.pk)
     period = period_of(scope)
     lines, cov = requirement_lines(viewer, requirements, controls, period, today)
     soas = soa_in_force(viewer, frameworks, scope.period_end)
