@@ -18,7 +18,7 @@ from typing import NamedTuple
 from dateutil.relativedelta import relativedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from controls.models import Control, Requirement
@@ -329,18 +329,14 @@ def control_coverage(
     period: Period,
     user,
     today: datetime.date,
-    evidence: QuerySet[EvidenceItem] | None = None,
     task_links: bool = True,
-    direct_listed: bool = True,
     direct_counted: bool = True,
 ) -> Coverage:
     """Every task of the control's periodic activities in the period, with its status, timing and evidence.
 
-    For a page that reads more evidence itself (the auditor portal's control page): `evidence`, the user's reach
-    of evidence already asked for (`reach.visible(user, EvidenceItem)`); `task_links=False` when the page links to
-    no task (every mark's `can_open` is False); `direct_listed=False` when it lists the direct evidence itself
-    (only their count is asked); `direct_counted=False` when it counts them too (then adds them to the summary:
-    `add_direct`)."""
+    For a page that reads more itself (the auditor portal's control page): `task_links=False` when it links to no
+    task (every mark's `can_open` is False); `direct_counted=False` when it reads the evidence filed on the control
+    itself and counts it (`add_direct`)."""
     by_pk = {control.pk: control}
     schedules = list(
         _schedules(by_pk).annotate(due_before=_due_before(period)).select_related("owner").order_by("title", "pk")
@@ -384,14 +380,7 @@ def control_coverage(
         strips.append(strip)
 
     direct_total, direct_evidence = (
-        _direct_evidence(
-            Q(control=control, occurrence__isnull=True),
-            on_strips,
-            period=period,
-            user=user,
-            evidence=evidence,
-            listed=direct_listed,
-        )
+        _direct_evidence(Q(control=control, occurrence__isnull=True), on_strips, period=period, user=user)
         if direct_counted
         else (0, [])
     )
@@ -707,17 +696,14 @@ def _due_before(period: Period) -> Subquery:
     )
 
 
-def _direct_evidence(
-    direct: Q, on_strips: Q, *, period: Period, user, evidence=None, listed: bool = True
-) -> tuple[int, list[EvidenceItem]]:
+def _direct_evidence(direct: Q, on_strips: Q, *, period: Period, user) -> tuple[int, list[EvidenceItem]]:
     """Evidence filed for the control or requirement itself in the period (not on a task of the strips): how
-    many, and (when `listed`) the newest DIRECT_SHOWN. `evidence`: the user's reach of evidence, if already
-    asked for."""
+    many, and the newest DIRECT_SHOWN."""
     in_period = Q(effective_date__range=(period.start, period.end)) | Q(
         period_start__lte=period.end, period_end__gte=period.start
     )
     direct_qs = (
-        (reach.visible(user, EvidenceItem) if evidence is None else evidence)
+        reach.visible(user, EvidenceItem)
         .live()
         .filter(direct)
         .filter(in_period)
@@ -728,8 +714,6 @@ def _direct_evidence(
     # Counted in the database; only the newest are listed (the library has the rest), so a requirement
     # mapped to dozens of controls renders as fast as one with a single control.
     direct_total = direct_qs.count()
-    if not listed:
-        return direct_total, []
     direct_evidence = list(
         direct_qs.select_related("submitted_by", "control", "requirement").order_by("-effective_date", "-pk")[
             :DIRECT_SHOWN

@@ -21,8 +21,7 @@ from isms.foundation.reach import AUDITOR_READS, is_auditor
 from isms.foundation.roles import Role
 
 from .models import AuditorAction, Engagement
-from .scope import open_engagements
-from .scope import open_now as engagements_open_now
+from .scope import open_engagements, open_now
 from .services import action_record
 
 _TITLE = re.compile(rb"<title>(.*?)(?: \xc2\xb7 ISMS tracker)?</title>", re.S)
@@ -118,19 +117,19 @@ class AuditorPortalMiddleware:
             return self.get_response(request)
 
         # The session ends when an engagement it worked under is no longer open.
-        open_now = {e.pk: e.title for e in engagements_open_now(user)}
+        open_titles = {e.pk: e.title for e in open_now(user)}
         before = request.session.get(SESSION_KEY)
-        if before is not None and set(before) - set(open_now):
-            gone = [pk for pk in before if pk not in open_now]
+        if before is not None and set(before) - set(open_titles):
+            gone = [pk for pk in before if pk not in open_titles]
             names = ", ".join(Engagement.objects.filter(pk__in=gone).values_list("title", flat=True))
             logout(request)
             messages.warning(request, ENDED.format(names=names or "the engagement"))
             return redirect("login")
-        if before != sorted(open_now):
-            request.session[SESSION_KEY] = sorted(open_now)
+        if before != sorted(open_titles):
+            request.session[SESSION_KEY] = sorted(open_titles)
 
         engagement_id = match.kwargs.get("engagement") if match else None
-        if engagement_id is not None and int(engagement_id) not in open_now:
+        if engagement_id is not None and int(engagement_id) not in open_titles:
             engagement_id = None  # not theirs: the view answers 404; the line names no engagement
 
         func = match.func if match else None

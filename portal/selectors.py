@@ -61,7 +61,7 @@ class EvidenceList(list):
 
     @property
     def rows(self) -> SafeString:
-        months = {m: str(MONTHS_3[m]).title() for m in MONTHS_3}
+        day = day_format()
         kinds = {value: escape(str(label)) for value, label in EvidenceItem.Type.choices}
         names: dict[int, str] = {}  # a person's name, escaped once per table
         out = []
@@ -87,7 +87,6 @@ class EvidenceList(list):
                 person = item.submitted_by
                 names[who] = escape(person.get_full_name() or str(person))
             at = timezone.localtime(item.submitted_at)
-            day = item.effective_date
             outside = (
                 ' <span class="badge text-bg-warning" data-testid="outside-period">outside the period</span>'
                 if item.outside_period
@@ -100,8 +99,8 @@ class EvidenceList(list):
                 f'  <tr data-testid="evidence-row">\n    <td>{what}</td>\n'
                 f"    <td>{kinds.get(item.type, '')}</td>\n"
                 f"    <td>{names[who] if who is not None else '—'}</td>\n"
-                f"    <td>{at.day} {months[at.month]} {at.year} {at:%H:%M}</td>\n"
-                f"    <td>{day.day} {months[day.month]} {day.year}{outside}</td>\n"
+                f"    <td>{day(at)} {at:%H:%M}</td>\n"
+                f"    <td>{day(item.effective_date)}{outside}</td>\n"
                 f"    <td>{code}</td>\n"
                 f'    <td class="text-end">{size}</td>\n  </tr>'
             )
@@ -467,16 +466,10 @@ def control_page(viewer, scope: Scope, control: Control, today: datetime.date) -
     on the control itself, and its coverage strip for the period."""
     period = period_of(scope)
     visible = reach.visible(viewer, EvidenceItem)
-    # No task links (the task pages are the staff's; the auditor reads each task here) and no direct list (this
-    # page lists every item filed on the control below, not only the period's newest).
+    # No task links (the task pages are the staff's; the auditor reads each task here), and the evidence filed on
+    # the control itself is read below with the tasks' and counted there (this page lists all of it).
     cov = coverage.control_coverage(
-        control=control,
-        period=period,
-        user=viewer,
-        today=today,
-        evidence=visible,
-        task_links=False,
-        direct_counted=False,
+        control=control, period=period, user=viewer, today=today, task_links=False, direct_counted=False
     )
     marks = [m for strip in cov.strips for m in strip.marks]
     task_ids = {m.occurrence.pk for m in marks}

@@ -39,11 +39,6 @@ def _render(request: HttpRequest, pv: PortalView, template: str, **extra) -> Htt
 _OVERDUE = ' <span class="badge text-bg-danger">overdue</span>'
 
 
-def _days():
-    """`day(date)` as the template's |date:"j M Y" writes it (month names translated: once per table)."""
-    return selectors.day_format()
-
-
 def _labels(field) -> dict:
     """A choice field's labels by value, escaped: once per table rather than a get_..._display() per row."""
     return {value: escape(str(label)) for value, label in field.flatchoices}
@@ -56,7 +51,7 @@ def _person(user) -> str:
 def _risk_rows(risks, today) -> SafeString:
     from risks.models import Risk
 
-    day = _days()
+    day = selectors.day_format()
     treatments = _labels(Risk._meta.get_field("treatment"))
     statuses = _labels(Risk._meta.get_field("status"))
     rows = []
@@ -77,7 +72,7 @@ def _risk_rows(risks, today) -> SafeString:
 
 
 def _action_rows(risks, today) -> SafeString:
-    day = _days()
+    day = selectors.day_format()
     rows = []
     for r in risks:
         for a in r.action_list:
@@ -95,7 +90,7 @@ def _action_rows(risks, today) -> SafeString:
 def _nc_rows(ncs, scope) -> SafeString:
     from audits.models import Nonconformity
 
-    day, href = _days(), selectors.address("portal:nonconformity", scope)
+    day, href = selectors.day_format(), selectors.address("portal:nonconformity", scope)
     severity, source, state = (_labels(Nonconformity._meta.get_field(f)) for f in ("severity", "source", "state"))
     return mark_safe(  # noqa: S308 (every value escaped)
         "\n".join(
@@ -109,7 +104,7 @@ def _nc_rows(ncs, scope) -> SafeString:
 
 
 def _incident_rows(incidents) -> SafeString:
-    day = _days()
+    day = selectors.day_format()
     return mark_safe(  # noqa: S308 (every value escaped)
         "".join(
             f'<tr data-testid="incident-row"><td>{escape(i.reference)} {escape(i.title)}</td>'
